@@ -1,0 +1,721 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * actors/actor.c: actor lifecycle: spawn, turns, signals (timers, DOWN
+ * notices), monitors, exit, and spry_actor_wait for plain threads.
+ *
+ * An actor and its mailbox are one allocation; the mailbox's reference
+ * count is the actor's. The runtime holds one reference while the actor
+ * is live; every timer record and monitor record holds one on the actor it
+ * will notify, so an actor that has ended stays allocated until the last
+ * notice to it has been dropped by a final turn (actor_run_ended).
+ */
+#include "actors/actor.h"
+
+#include "actors/sched.h"
+#include "actors/timer.h"
+#include "mailbox/alloc.h"
+#include "mailbox/atomic.h"
+#include "mailbox/lock.h"
+#include "spry/error.h"
+
+#include <emmintrin.h>
+
+#define SIG_TIMER 1
+#define SIG_DOWN 2
+
+/* spry__sig: the head of every signal record. */
+typedef struct spry__sig {
+	ck_stack_entry_t entry; /* link in the signal stack */
+	int		 type;	/* SIG_TIMER or SIG_DOWN */
+} spry__sig;
+
+struct spry__monitor {
+	spry__sig	      sig;     /* delivered as SPRY_EV_DOWN */
+	struct spry__monitor *next;    /* in target's list (target lock) */
+	spry_actor	     *watcher; /* held; NULL: a waiting thread */
+	spry_actor	     *target;  /* held (NULL for waiting threads) */
+	spry__parker	     *parker;  /* waiting thread's parker */
+	uint64_t	      ref;     /* monitor ref */
+	int		      reason;  /* target's exit reason, once fired */
+	uint32_t	      done;    /* waiting thread: notifier finished */
+};
+
+struct spry__atimer {
+	spry__sig	     sig;      /* delivered as SPRY_EV_TIMER */
+	spry__timer	     timer;    /* heap entry */
+	struct spry__atimer *next;     /* actor's pending list (own turn) */
+	spry_actor	    *actor;    /* held */
+	void		    *tag;      /* given to spry_actor_after */
+	uint64_t	     id;       /* timer id */
+	bool		     canceled; /* drop when it arrives (own turn) */
+};
+
+static _Thread_local spry_actor *tls_self;
+static uint64_t			 next_id = 1; /* atomic */
+
+static inline spry_actor *
+actor_of_mb(spry_mailbox *mb)
+{
+	return (spry_actor *)((char *)mb - offsetof(spry_actor, mb));
+}
+
+/* ---- signals ----------------------------------------------------------- */
+
+/* ck_stack calls, hidden from TSan; each record's hand-off is annotated. */
+static void
+sig_push(spry_actor *a, spry__sig *s)
+{
+	spry__tsan_release(s);
+	spry__tsan_ignore_begin();
+	ck_stack_push_upmc(&a->signals, &s->entry);
+	spry__tsan_ignore_end();
+}
+
+/* Take all signals, oldest first. */
+static spry__sig *
+sig_take(spry_actor *a)
+{
+	ck_stack_entry_t *e, *fifo = NULL;
+
+	spry__tsan_ignore_begin();
+	e = ck_stack_batch_pop_upmc(&a->signals);
+	while (e != NULL) {
+		ck_stack_entry_t *next = e->next;
+
+		e->next = fifo;
+		fifo	= e;
+		e	= next;
+	}
+	spry__tsan_ignore_end();
+	for (e = fifo; e != NULL; e = e->next) {
+		spry__tsan_acquire(e);
+	}
+	return (spry__sig *)fifo;
+}
+
+static bool
+sig_any(spry_actor *a)
+{
+	bool any;
+
+	spry__tsan_ignore_begin();
+	any = CK_STACK_FIRST(&a->signals) != NULL;
+	spry__tsan_ignore_end();
+	return any;
+}
+
+static void
+monitor_free(struct spry__monitor *m)
+{
+	spry_actor_release(m->watcher);
+	spry_actor_release(m->target);
+	spry__free(m, sizeof(*m));
+}
+
+static void
+atimer_free(struct spry__atimer *t)
+{
+	spry_actor_release(t->actor);
+	spry__free(t, sizeof(*t));
+}
+
+/* Free a signal record without delivering it. */
+static void
+sig_drop(spry__sig *s)
+{
+	if (s->type == SIG_TIMER) {
+		atimer_free((struct spry__atimer *)s);
+	} else {
+		monitor_free((struct spry__monitor *)s);
+	}
+}
+
+/* Schedule a unless it is already scheduled. */
+static void
+actor_wake(spry_actor *a, bool handoff)
+{
+	uint32_t idle = 0;
+
+	if (spry__load_relaxed(&a->sched) == 0 &&
+	    spry__cas(&a->sched, &idle, 1)) {
+		spry__sched_submit(a, handoff);
+	}
+}
+
+void
+spry__actor_post(spry_actor *a, uint32_t bits)
+{
+	spry__for(&a->pending, bits);
+	actor_wake(a, false);
+}
+
+static void
+actor_mb_notify(spry_mailbox *mb)
+{
+	spry_actor *a = actor_of_mb(mb);
+
+	actor_wake(a, tls_self != NULL);
+}
+
+static void
+actor_watch_cb(spry__ctx_watch *w, int err)
+{
+	spry_actor *a = (spry_actor *)((char *)w - offsetof(spry_actor, watch));
+
+	spry__actor_post(
+	    a, err == SPRY_ETIMEDOUT ? SPRY__PEND_TIMEDOUT : SPRY__PEND_CANCELED);
+}
+
+/* ---- spawn and references ------------------------------------------- */
+
+static size_t
+actor_size(size_t cap)
+{
+	return offsetof(spry_actor, mb) + spry__mailbox_size(cap);
+}
+
+static void
+actor_free(spry_mailbox *mb)
+{
+	spry_actor *a = actor_of_mb(mb);
+
+	spry_ctx_release(a->ctx);
+	spry__free(a, actor_size((size_t)mb->mask + 1));
+}
+
+int
+spry_actor_spawn(spry_actor **out, const spry_actor_opts *opts)
+{
+	spry_mailbox_opts mo = SPRY_MAILBOX_OPTS_INIT;
+	spry_actor	 *a;
+	size_t		  cap;
+	int		  rv;
+
+	if (opts == NULL || opts->size != sizeof(*opts) ||
+	    opts->behavior == NULL ||
+	    (cap = spry__mailbox_round(opts->capacity)) == 0) {
+		return SPRY_EINVAL;
+	}
+	if ((rv = spry__sched_ensure()) != 0) {
+		return rv;
+	}
+	if ((a = spry__alloc(actor_size(cap))) == NULL) {
+		return SPRY_ENOMEM;
+	}
+	mo.dispose_cb  = opts->dispose_cb;
+	mo.dispose_arg = opts->dispose_arg;
+	spry__mailbox_init(&a->mb, cap, &mo, actor_free);
+	a->mb.notify = actor_mb_notify;
+	a->behavior  = opts->behavior;
+	a->state     = opts->state;
+	a->exit_cb   = opts->exit_cb;
+	a->ctx	     = opts->ctx != NULL ? opts->ctx : spry_ctx_background();
+	a->watch.cb  = actor_watch_cb;
+	a->sched     = 1; /* we submit below; posts until then only set bits */
+	spry_ctx_hold(a->ctx);
+	if ((rv = spry__sched_actor_born(a)) != 0) {
+		spry_actor_release(a);
+		return rv;
+	}
+	if ((rv = spry__ctx_watch_add(a->ctx, &a->watch)) != 0) {
+		spry__for(&a->pending, rv == SPRY_ETIMEDOUT
+					   ? SPRY__PEND_TIMEDOUT
+					   : SPRY__PEND_CANCELED);
+	}
+	if (out != NULL) {
+		spry_actor_hold(a);
+		*out = a;
+	}
+	spry__sched_submit(a, false);
+	return 0;
+}
+
+void
+spry_actor_hold(spry_actor *a)
+{
+	spry_mailbox_hold(&a->mb);
+}
+
+void
+spry_actor_release(spry_actor *a)
+{
+	if (a != NULL) {
+		spry_mailbox_release(&a->mb);
+	}
+}
+
+int
+spry_actor_send(spry_actor *to, void *msg)
+{
+	if (to == NULL) {
+		return SPRY_EINVAL;
+	}
+	return spry_mailbox_trysend(&to->mb, msg);
+}
+
+spry_mailbox *
+spry_actor_mailbox(spry_actor *a)
+{
+	return &a->mb;
+}
+
+spry_ctx *
+spry_actor_ctx(spry_actor *a)
+{
+	return a->ctx;
+}
+
+spry_actor *
+spry_actor_self(void)
+{
+	return tls_self;
+}
+
+void
+spry_actor_stop(spry_actor *a)
+{
+	if (a != NULL) {
+		spry__actor_post(a, SPRY__PEND_CANCELED);
+	}
+}
+
+void
+spry_actor_kill(spry_actor *a)
+{
+	if (a != NULL) {
+		spry__actor_post(a, SPRY__PEND_KILL);
+	}
+}
+
+void
+spry__actor_linger(spry_actor *self)
+{
+	self->flags |= SPRY__AF_LINGER;
+}
+
+/* ---- turns ------------------------------------------------------------- */
+
+static int
+actor_call(spry_actor *a, int type, void *msg, spry_actor *who, int reason,
+    uint64_t ref)
+{
+	spry_event ev = {type, msg, who, reason, ref};
+
+	return a->behavior(a, &ev, a->state);
+}
+
+/* Deliver queued signals; after a behavior asks to exit, drop the rest. */
+static int
+actor_signals(spry_actor *a)
+{
+	spry__sig *s = sig_take(a);
+	int	   rv = SPRY_CONTINUE;
+
+	while (s != NULL) {
+		spry__sig *next = (spry__sig *)s->entry.next;
+
+		if (rv == SPRY_CONTINUE && s->type == SIG_TIMER) {
+			struct spry__atimer  *t	 = (struct spry__atimer *)s;
+			struct spry__atimer **pp = &a->timers;
+
+			while (*pp != NULL && *pp != t) {
+				pp = &(*pp)->next;
+			}
+			if (*pp != NULL) {
+				*pp = t->next;
+			}
+			if (!t->canceled) {
+				rv = actor_call(a, SPRY_EV_TIMER, t->tag, NULL,
+				    0, t->id);
+			}
+		} else if (rv == SPRY_CONTINUE) {
+			struct spry__monitor *m = (struct spry__monitor *)s;
+
+			rv = actor_call(a, SPRY_EV_DOWN, NULL, m->target,
+			    m->reason, m->ref);
+		}
+		sig_drop(s);
+		s = next;
+	}
+	return rv;
+}
+
+static int
+actor_cancel(spry_actor *a, uint32_t pend)
+{
+	int rv;
+
+	a->flags |= SPRY__AF_CANCEL;
+	rv = actor_call(a, SPRY_EV_CANCEL, NULL, NULL,
+	    (pend & SPRY__PEND_TIMEDOUT) ? SPRY_ETIMEDOUT : SPRY_ECANCELED, 0);
+	if (rv == SPRY_CONTINUE && !(a->flags & SPRY__AF_LINGER)) {
+		rv = SPRY_EXIT_SHUTDOWN;
+	}
+	return rv;
+}
+
+/* One turn: requests, signals, then a bounded batch of messages. */
+static int
+actor_turn(spry_actor *a)
+{
+	uint32_t pend = 0;
+	unsigned batch;
+	void	*msg;
+	int	 rv;
+
+	if (spry__load_relaxed(&a->pending) != 0) {
+		pend = spry__xchg(&a->pending, 0);
+	}
+	if (pend & SPRY__PEND_KILL) {
+		return SPRY_EXIT_KILLED;
+	}
+	if (!(a->flags & SPRY__AF_STARTED)) {
+		a->flags |= SPRY__AF_STARTED;
+		if ((rv = actor_call(a, SPRY_EV_START, NULL, NULL, 0, 0)) != 0) {
+			return rv;
+		}
+	}
+	if ((pend & (SPRY__PEND_CANCELED | SPRY__PEND_TIMEDOUT)) &&
+	    !(a->flags & SPRY__AF_CANCEL) &&
+	    (rv = actor_cancel(a, pend)) != 0) {
+		return rv;
+	}
+	if (sig_any(a) && (rv = actor_signals(a)) != 0) {
+		return rv;
+	}
+	batch = spry__sched_batch();
+	for (unsigned n = 0; n < batch; n++) {
+		if (spry_mailbox_tryrecv(&a->mb, &msg) != 0) {
+			break;
+		}
+		if ((rv = actor_call(a, SPRY_EV_MSG, msg, NULL, 0, 0)) != 0) {
+			return rv;
+		}
+	}
+	return SPRY_CONTINUE;
+}
+
+static bool
+actor_has_work(spry_actor *a)
+{
+	return spry__load_acq(&a->pending) != 0 || sig_any(a) ||
+	       !spry__mailbox_empty(&a->mb);
+}
+
+/*
+ * End the turn: clear `sched` (full barrier), then look again, so that
+ * an arrival that saw sched == 1 is not left behind.
+ */
+static void
+actor_yield(spry_actor *a, bool (*more)(spry_actor *))
+{
+	spry__xchg(&a->sched, 0);
+	if (more(a)) {
+		actor_wake(a, false);
+	}
+}
+
+/* Notify monitors and waiting threads that a has ended. */
+static void
+actor_notify_down(spry_actor *a)
+{
+	struct spry__monitor *m;
+
+	spry__spin_lock(&a->lock);
+	spry__store_rel(&a->exited, 1);
+	m	    = a->monitors;
+	a->monitors = NULL;
+	spry__spin_unlock(&a->lock);
+	while (m != NULL) {
+		struct spry__monitor *next = m->next;
+
+		m->reason = a->reason;
+		if (m->watcher != NULL) {
+			spry_actor *w = m->watcher;
+
+			spry_actor_hold(w); /* m may be gone once pushed */
+			sig_push(w, &m->sig);
+			actor_wake(w, false);
+			spry_actor_release(w);
+		} else {
+			spry__parker_fire(m->parker, SPRY__PARK_FIRED);
+			spry__store_rel(&m->done, 1); /* last touch of m */
+		}
+		m = next;
+	}
+}
+
+static void
+actor_exit(spry_actor *a, int reason)
+{
+	spry__sig *s;
+
+	a->reason = reason;
+	spry__ctx_watch_del(a->ctx, &a->watch);
+	spry_mailbox_close(&a->mb);
+	/* Pending timers: gone now, or their notice is dropped on arrival. */
+	for (struct spry__atimer *t = a->timers, *n; t != NULL; t = n) {
+		n = t->next;
+		if (spry__timer_disarm(&t->timer)) {
+			atimer_free(t);
+		}
+	}
+	a->timers = NULL;
+	for (s = sig_take(a); s != NULL;) {
+		spry__sig *next = (spry__sig *)s->entry.next;
+
+		sig_drop(s);
+		s = next;
+	}
+	if (a->exit_cb != NULL) {
+		a->exit_cb(a, reason, a->state);
+	}
+	spry__mailbox_drain(&a->mb);
+	actor_notify_down(a);
+	spry__sched_actor_died(a);
+	actor_yield(a, sig_any);
+	spry_actor_release(a); /* the runtime's reference */
+}
+
+/* A turn of an ended actor: drop notices that arrived after its end. */
+static void
+actor_run_ended(spry_actor *a)
+{
+	spry_actor_hold(a); /* dropping a notice may drop a reference */
+	for (spry__sig *s = sig_take(a); s != NULL;) {
+		spry__sig *next = (spry__sig *)s->entry.next;
+
+		sig_drop(s);
+		s = next;
+	}
+	actor_yield(a, sig_any);
+	spry_actor_release(a);
+}
+
+void
+spry__actor_run(spry_actor *a)
+{
+	int rv;
+
+	if (spry__load_acq(&a->exited)) {
+		actor_run_ended(a);
+		return;
+	}
+	tls_self = a;
+	rv	 = actor_turn(a);
+	tls_self = NULL;
+	if (rv != SPRY_CONTINUE) {
+		actor_exit(a, rv);
+	} else {
+		actor_yield(a, actor_has_work);
+	}
+}
+
+/* ---- monitors ---------------------------------------------------------- */
+
+int
+spry_actor_monitor(spry_actor *watcher, spry_actor *target, uint64_t *ref)
+{
+	struct spry__monitor *m;
+
+	if (watcher == NULL || target == NULL) {
+		return SPRY_EINVAL;
+	}
+	if (spry__load_acq(&watcher->exited)) {
+		return SPRY_ECLOSED;
+	}
+	if ((m = spry__alloc(sizeof(*m))) == NULL) {
+		return SPRY_ENOMEM;
+	}
+	spry_actor_hold(watcher);
+	spry_actor_hold(target);
+	m->sig.type = SIG_DOWN;
+	m->watcher  = watcher;
+	m->target   = target;
+	m->ref	    = spry__faa(&next_id, 1);
+	if (ref != NULL) {
+		*ref = m->ref;
+	}
+	spry__spin_lock(&target->lock);
+	if (!target->exited) {
+		m->next		 = target->monitors;
+		target->monitors = m;
+		m		 = NULL;
+	}
+	spry__spin_unlock(&target->lock);
+	if (m != NULL) { /* already ended: notify at once */
+		m->reason = target->reason;
+		sig_push(watcher, &m->sig);
+		actor_wake(watcher, false);
+	}
+	return 0;
+}
+
+/* Unlink the record matching (watcher, ref) from target; NULL if none. */
+static struct spry__monitor *
+monitor_unlink(spry_actor *target, spry_actor *watcher,
+    struct spry__monitor *which, uint64_t ref)
+{
+	struct spry__monitor **pp, *m;
+
+	spry__spin_lock(&target->lock);
+	for (pp = &target->monitors; (m = *pp) != NULL; pp = &m->next) {
+		if (m == which || (which == NULL && m->watcher == watcher &&
+					 m->ref == ref)) {
+			*pp = m->next;
+			break;
+		}
+	}
+	spry__spin_unlock(&target->lock);
+	return m;
+}
+
+int
+spry_actor_demonitor(spry_actor *watcher, spry_actor *target, uint64_t ref)
+{
+	struct spry__monitor *m;
+
+	if (watcher == NULL || target == NULL) {
+		return SPRY_EINVAL;
+	}
+	if ((m = monitor_unlink(target, watcher, NULL, ref)) == NULL) {
+		return SPRY_ENOENT;
+	}
+	monitor_free(m);
+	return 0;
+}
+
+/* ---- timers ------------------------------------------------------------ */
+
+static void
+atimer_cb(spry__timer *tm)
+{
+	struct spry__atimer *t =
+	    (struct spry__atimer *)((char *)tm -
+				    offsetof(struct spry__atimer, timer));
+	spry_actor *a = t->actor;
+
+	spry_actor_hold(a); /* t may be freed as soon as it is pushed */
+	sig_push(a, &t->sig);
+	actor_wake(a, false);
+	spry_actor_release(a);
+}
+
+int
+spry_actor_after(spry_actor *self, spry_duration delay, void *tag, uint64_t *id)
+{
+	struct spry__atimer *t;
+
+	if (self == NULL || self != tls_self) {
+		return SPRY_ESTATE;
+	}
+	if ((t = spry__alloc(sizeof(*t))) == NULL) {
+		return SPRY_ENOMEM;
+	}
+	spry_actor_hold(self);
+	t->sig.type = SIG_TIMER;
+	t->actor    = self;
+	t->tag	    = tag;
+	t->id	    = spry__faa(&next_id, 1);
+	spry__timer_init(&t->timer, atimer_cb);
+	t->next	     = self->timers;
+	self->timers = t;
+	if (spry__timer_arm(&t->timer,
+		spry_deadline_after(delay < 0 ? 0 : delay)) != 0) {
+		self->timers = t->next;
+		atimer_free(t);
+		return SPRY_ENOMEM;
+	}
+	if (id != NULL) {
+		*id = t->id;
+	}
+	return 0;
+}
+
+int
+spry_actor_cancel_timer(spry_actor *self, uint64_t id)
+{
+	struct spry__atimer **pp, *t;
+
+	if (self == NULL || self != tls_self) {
+		return SPRY_ESTATE;
+	}
+	for (pp = &self->timers; (t = *pp) != NULL; pp = &t->next) {
+		if (t->id == id && !t->canceled) {
+			break;
+		}
+	}
+	if (t == NULL) {
+		return SPRY_ENOENT;
+	}
+	if (spry__timer_disarm(&t->timer)) {
+		*pp = t->next;
+		atimer_free(t);
+	} else {
+		t->canceled = true; /* its notice is on the way: drop it */
+	}
+	return 0;
+}
+
+/* ---- waiting from plain threads --------------------------------------- */
+
+typedef struct wait_watch {
+	spry__ctx_watch w;
+	spry__parker   *parker;
+} wait_watch;
+
+static void
+wait_watch_cb(spry__ctx_watch *w, int err)
+{
+	(void)err;
+	spry__parker_fire(((wait_watch *)w)->parker, SPRY__PARK_FIRED + 1);
+}
+
+int
+spry_actor_wait(spry_ctx *ctx, spry_actor *a, int *reason)
+{
+	struct spry__monitor m	= {0};
+	wait_watch	     ww = {{0}, NULL};
+	spry__parker	     p;
+	int		     rv;
+
+	if (a == NULL) {
+		return SPRY_EINVAL;
+	}
+	if (tls_self != NULL) {
+		return SPRY_ESTATE;
+	}
+	spry__parker_init(&p);
+	m.parker = &p;
+	spry__spin_lock(&a->lock);
+	if (!a->exited) {
+		m.next	    = a->monitors;
+		a->monitors = &m;
+	} else {
+		m.reason = a->reason;
+		m.done	 = 1;
+	}
+	spry__spin_unlock(&a->lock);
+	if (m.done) {
+		goto out;
+	}
+	ww.w.cb	  = wait_watch_cb;
+	ww.parker = &p;
+	if ((rv = spry__ctx_watch_add(ctx, &ww.w)) == 0) {
+		spry__parker_wait(&p, spry_ctx_deadline(ctx));
+		spry__ctx_watch_del(ctx, &ww.w);
+	}
+	if (monitor_unlink(a, NULL, &m, 0) != NULL) {
+		return rv != 0 ? rv : spry_ctx_err(ctx) ? spry_ctx_err(ctx)
+							  : SPRY_ETIMEDOUT;
+	}
+	/* The actor has ended and its notifier has m: let it finish. */
+	while (!spry__load_acq(&m.done)) {
+		_mm_pause();
+	}
+out:
+	if (reason != NULL) {
+		*reason = m.reason;
+	}
+	return 0;
+}

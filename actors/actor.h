@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * actors/actor.h: actor internals shared with the scheduler and the
+ * supervisor.
+ *
+ * Scheduling is edge-triggered and exactly once: `sched` is 0 while the
+ * actor is idle; whoever turns it to 1 (a sender, a signal, a timer)
+ * submits the actor. At the end of a turn the actor stores 0 with a full
+ * barrier and re-checks its queues, so an arrival racing the turn's end
+ * either is seen by the re-check or sees 0 and submits (Dekker again).
+ *
+ * Signals (timers, DOWN notices) travel on an unbounded intrusive stack
+ * (ck_stack push_upmc / batch_pop_upmc: the cheapest cross-thread hand-off
+ * measured here), so they never fail for a full mailbox; one-shot
+ * requests (cancel, kill) are bits in `pending`.
+ */
+#ifndef SPRY_ACTORS_ACTOR_H
+#define SPRY_ACTORS_ACTOR_H
+
+#include "spry/actor.h"
+#include "actors/ctx.h"
+#include "mailbox/mailbox.h"
+
+#include <ck_stack.h>
+
+/* pending bits: requests posted to an actor from outside its turn. */
+#define SPRY__PEND_CANCELED 1u /* stopped, or ctx canceled */
+#define SPRY__PEND_TIMEDOUT 2u /* ctx deadline */
+#define SPRY__PEND_KILL 4u     /* end without calling the behavior */
+
+/* flags: touched only during the actor's own turns. */
+#define SPRY__AF_STARTED 1u /* SPRY_EV_START delivered */
+#define SPRY__AF_LINGER 2u  /* after CANCEL, wait for an explicit exit */
+#define SPRY__AF_CANCEL 4u  /* SPRY_EV_CANCEL delivered */
+
+struct spry__monitor;
+struct spry__atimer;
+
+struct spry_actor {
+	spry_behavior_fn      behavior; /* fixed */
+	void		     *state;	/* fixed; the behavior's */
+	spry_actor_exit_cb    exit_cb;	/* fixed */
+	spry_ctx	     *ctx;	/* held; the spawn ctx */
+	spry_actor	     *qnext;	/* global run queue link (sched) */
+	spry_actor	     *rnext;	/* registry link (shard lock) */
+	spry_actor	     *rprev;	/* registry link (shard lock) */
+	ck_stack_t	      signals;	/* timer and DOWN notices (atomic) */
+	struct spry__monitor *monitors; /* who watches us (lock) */
+	struct spry__atimer  *timers;	/* our pending timers (own turn) */
+	spry__ctx_watch	      watch;	/* on ctx (ctx lock) */
+	uint32_t	      sched;	/* 1 while submitted/running */
+	uint32_t	      pending;	/* SPRY__PEND_* (atomic) */
+	uint32_t	      lock;	/* guards monitors, exited */
+	uint32_t	      exited;	/* 1 once ended (lock; atomic read) */
+	int		      reason;	/* exit reason once exited */
+	uint16_t	      flags;	/* SPRY__AF_* (own turn) */
+	uint16_t	      shard;	/* registry shard; fixed */
+	spry_mailbox	      mb;	/* last: its ring follows */
+};
+
+/* spry__actor_run runs one turn of a (called by the scheduler). */
+void spry__actor_run(spry_actor *a);
+
+/*
+ * spry__actor_post sets pending bits and schedules a. Any thread; safe
+ * under a ctx lock.
+ */
+void spry__actor_post(spry_actor *a, uint32_t bits);
+
+/*
+ * spry__actor_linger makes self survive its SPRY_EV_CANCEL: it ends only
+ * when its behavior returns an exit reason (supervisors use it to stop
+ * their children first). Call from self's behavior.
+ */
+void spry__actor_linger(spry_actor *self);
+
+/* spry__actor_state returns the state pointer a was spawned with. */
+static inline void *
+spry__actor_state(spry_actor *a)
+{
+	return a->state;
+}
+
+#endif /* SPRY_ACTORS_ACTOR_H */

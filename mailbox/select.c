@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mailbox/select.c: spry_select, and the blocking mailbox calls, which
+ * are one-case selects.
+ *
+ * A select first tries every case from a random start (fairness). To
+ * block, it registers one waiter per case, all sharing one parker, plus
+ * one on the ctx's done mailbox, re-checks, and parks until a case fires
+ * it, the deadline passes or the ctx ends. Whoever fires a waiter unlinks
+ * it; the selector unlinks the rest, retries, and if it did not use the
+ * wake-up it was given, passes it on (spry__mailbox_pass), so no wake-up
+ * is ever lost between competing waiters.
+ *
+ * A ctx reaches this layer through its public face only: its deadline
+ * bounds the park, and its done mailbox is one more case.
+ */
+#include "mailbox/mailbox.h"
+
+#include "mailbox/alloc.h"
+#include "spry/ctx.h"
+#include "spry/error.h"
+
+#include <string.h>
+
+#define SELECT_MAX_CASES 65536
+#define SELECT_STACK_CASES 8
+
+/* Per-thread xorshift for the random start; fairness, not security. */
+static _Thread_local uint64_t select_rng;
+
+static size_t
+select_start(size_t n)
+{
+	uint64_t x = select_rng;
+
+	if (x == 0) {
+		x = (uint64_t)(uintptr_t)&select_rng ^ (uint64_t)spry_now();
+		x |= 1;
+	}
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	select_rng = x;
+	return (size_t)((x >> 11) % n);
+}
+
+/* Try case c once: 0 if it completed (c->err set), else SPRY_EAGAIN. */
+static int
+select_try(spry_select_case *c)
+{
+	int rv;
+
+	if (c->mb == NULL) {
+		return SPRY_EAGAIN;
+	}
+	if (c->dir == SPRY_SELECT_RECV) {
+		rv = spry_mailbox_tryrecv(c->mb, &c->item);
+	} else {
+		rv = spry_mailbox_trysend(c->mb, c->item);
+	}
+	if (rv == SPRY_EAGAIN) {
+		return rv;
+	}
+	c->err = rv;
+	return 0;
+}
+
+static int
+select_scan(spry_select_case *cases, size_t n, size_t *chosen)
+{
+	size_t start = n > 1 ? select_start(n) : 0;
+
+	for (size_t k = 0; k < n; k++) {
+		size_t i = start + k < n ? start + k : start + k - n;
+
+		if (select_try(&cases[i]) == 0) {
+			*chosen = i;
+			return 0;
+		}
+	}
+	return SPRY_EAGAIN;
+}
+
+static int
+select_check(const spry_select_case *cases, size_t n, size_t *usable)
+{
+	if ((cases == NULL && n > 0) || n > SELECT_MAX_CASES) {
+		return SPRY_EINVAL;
+	}
+	*usable = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (cases[i].dir != SPRY_SELECT_RECV &&
+		    cases[i].dir != SPRY_SELECT_SEND) {
+			return SPRY_EINVAL;
+		}
+		*usable += cases[i].mb != NULL;
+	}
+	return 0;
+}
+
+int
+spry_tryselect(spry_select_case *cases, size_t n, size_t *chosen)
+{
+	size_t usable;
+	int    rv;
+
+	if (chosen == NULL) {
+		return SPRY_EINVAL;
+	}
+	if ((rv = select_check(cases, n, &usable)) != 0) {
+		return rv;
+	}
+	return select_scan(cases, n, chosen);
+}
+
+/*
+ * The blocking part: waiters w[0..n-1] for the cases, w[n] for done (may
+ * be unused). Returns 0 with *chosen, or the ctx's error.
+ */
+static int
+select_block(spry_ctx *ctx, spry_select_case *cases, size_t n,
+    size_t *chosen, spry__waiter *w)
+{
+	spry_mailbox *done	   = ctx != NULL ? spry_ctx_done(ctx) : NULL;
+	spry_time     deadline = spry_ctx_deadline(ctx);
+	spry__parker  p;
+	uint32_t      fired;
+	int	      rv;
+
+	for (;;) {
+		spry__parker_init(&p);
+		for (size_t i = 0; i <= n; i++) {
+			spry_mailbox *mb = i < n ? cases[i].mb : done;
+			int dir = i < n ? cases[i].dir : SPRY_SELECT_RECV;
+
+			w[i].parker = &p;
+			w[i].value  = SPRY__PARK_FIRED + (uint32_t)i;
+			if (mb != NULL) {
+				spry__mailbox_wait_add(mb, dir, &w[i]);
+			}
+		}
+		rv = select_scan(cases, n, chosen);
+		if (rv != 0 && done != NULL && spry_mailbox_closed(done)) {
+			rv = spry_ctx_err(ctx);
+		}
+		if (rv == SPRY_EAGAIN) {
+			spry__parker_wait(&p, deadline);
+		}
+		for (size_t i = 0; i <= n; i++) {
+			spry_mailbox *mb = i < n ? cases[i].mb : done;
+
+			if (mb != NULL) {
+				spry__mailbox_wait_del(mb,
+				    i < n ? cases[i].dir : SPRY_SELECT_RECV,
+				    &w[i]);
+			}
+		}
+		/* Unlinked everywhere: no fire can land after this read. */
+		fired = __atomic_load_n(&p.state, __ATOMIC_ACQUIRE);
+		if (rv == SPRY_EAGAIN) {
+			if (fired == SPRY__PARK_TIMEOUT) {
+				rv = SPRY_ETIMEDOUT;
+			} else if (fired == SPRY__PARK_FIRED + n) {
+				rv = spry_ctx_err(ctx);
+			} else {
+				rv = select_scan(cases, n, chosen);
+			}
+		}
+		/* A wake-up from a case we did not take goes to another. */
+		if (fired >= SPRY__PARK_FIRED && fired < SPRY__PARK_FIRED + n &&
+		    (rv != 0 || *chosen != fired - SPRY__PARK_FIRED)) {
+			size_t j = fired - SPRY__PARK_FIRED;
+
+			spry__mailbox_pass(cases[j].mb, cases[j].dir);
+		}
+		if (rv != SPRY_EAGAIN) {
+			return rv;
+		}
+	}
+}
+
+int
+spry_select(spry_ctx *ctx, spry_select_case *cases, size_t n, size_t *chosen)
+{
+	spry__waiter  stack[SELECT_STACK_CASES + 1];
+	spry__waiter *w = stack;
+	size_t	      usable;
+	int	      rv;
+
+	if (chosen == NULL) {
+		return SPRY_EINVAL;
+	}
+	if ((rv = select_check(cases, n, &usable)) != 0) {
+		return rv;
+	}
+	if ((rv = select_scan(cases, n, chosen)) == 0) {
+		return 0;
+	}
+	if ((rv = spry_ctx_err(ctx)) != 0) {
+		return rv;
+	}
+	if (usable == 0 && spry_ctx_done(ctx) == NULL &&
+	    spry_ctx_deadline(ctx) == SPRY_TIME_NEVER) {
+		return SPRY_EINVAL; /* would block forever */
+	}
+	if (n > SELECT_STACK_CASES &&
+	    (w = spry__alloc((n + 1) * sizeof(*w))) == NULL) {
+		return SPRY_ENOMEM;
+	}
+	memset(w, 0, (n + 1) * sizeof(*w));
+	rv = select_block(ctx, cases, n, chosen, w);
+	if (w != stack) {
+		spry__free(w, (n + 1) * sizeof(*w));
+	}
+	return rv;
+}
+
+int
+spry_mailbox_send(spry_ctx *ctx, spry_mailbox *mb, void *item)
+{
+	spry_select_case c = {mb, SPRY_SELECT_SEND, item, 0};
+	size_t		 i;
+	int		 rv;
+
+	if (mb == NULL) {
+		return SPRY_EINVAL;
+	}
+	if ((rv = spry_mailbox_trysend(mb, item)) != SPRY_EAGAIN) {
+		return rv;
+	}
+	rv = spry_select(ctx, &c, 1, &i);
+	return rv != 0 ? rv : c.err;
+}
+
+int
+spry_mailbox_recv(spry_ctx *ctx, spry_mailbox *mb, void **item)
+{
+	spry_select_case c = {mb, SPRY_SELECT_RECV, NULL, 0};
+	size_t		 i;
+	int		 rv;
+
+	if (mb == NULL || item == NULL) {
+		return SPRY_EINVAL;
+	}
+	if ((rv = spry_mailbox_tryrecv(mb, item)) != SPRY_EAGAIN) {
+		return rv;
+	}
+	if ((rv = spry_select(ctx, &c, 1, &i)) == 0 && (rv = c.err) == 0) {
+		*item = c.item;
+	}
+	return rv;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/support/support.c: see support.h.
+ */
+#include "tests/support/support.h"
+
+#include "actors/ctx.h"
+#include "mailbox/alloc.h"
+
+int
+spry_test_up(void **state)
+{
+	spry_runtime_opts opts = SPRY_RUNTIME_OPTS_INIT;
+
+	(void)state;
+	opts.workers = 2;
+	return spry_runtime_start(&opts) == 0 ? 0 : -1;
+}
+
+void
+spry_test_assert_clean(void)
+{
+	int64_t live = spry__alloc_live();
+	int64_t ctxs = spry__ctx_live();
+
+	if (live > 0 || ctxs > 0) {
+		fail_msg("leak: %lld blocks, %lld ctx still live",
+		    (long long)live, (long long)ctxs);
+	}
+}
+
+int
+spry_test_down(void **state)
+{
+	(void)state;
+	if (spry_runtime_stop() != 0) {
+		return -1;
+	}
+	spry_test_assert_clean();
+	return 0;
+}

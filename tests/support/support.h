@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/support/support.h: helpers shared by the cmocka tests: runtime
+ * setup and a teardown that stops spry and asserts nothing is left.
+ */
+#ifndef SPRY_TESTS_SUPPORT_H
+#define SPRY_TESTS_SUPPORT_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "spry/spry.h"
+
+/* spry_test_up: cmocka setup; starts the runtime with 2 workers. */
+int spry_test_up(void **state);
+
+/*
+ * spry_test_down: cmocka teardown; stops the runtime and fails the test
+ * if any spry allocation or ctx is still live.
+ */
+int spry_test_down(void **state);
+
+/* spry_test_assert_clean fails unless nothing of spry is live. */
+void spry_test_assert_clean(void);
+
+/* spry_test_check: assert that a spry call returned want, naming both. */
+#define spry_test_check(call, want)                                           \
+	do {                                                                  \
+		int rv_ = (call);                                             \
+		if (rv_ != (want)) {                                          \
+			fail_msg("%s = %d (%s), want %d (%s)", #call, rv_,    \
+			    spry_strerror(rv_), (int)(want),                  \
+			    spry_strerror(want));                             \
+		}                                                             \
+	} while (0)
+
+#endif /* SPRY_TESTS_SUPPORT_H */
