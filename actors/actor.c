@@ -6,8 +6,7 @@
  * An actor and its mailbox are one allocation; the mailbox's reference
  * count is the actor's. The runtime holds one reference while the actor
  * is live; every timer record and monitor record holds one on the actor it
- * will notify, so an actor that has ended stays allocated until the last
- * notice to it has been dropped by a final turn (actor_run_ended).
+ * will notify. An ended actor is never scheduled again (see actor_exit).
  */
 #include "actors/actor.h"
 
@@ -104,6 +103,35 @@ sig_any(spry_actor *a)
 	return any;
 }
 
+static void sig_drop(spry__sig *s);
+static void actor_wake(spry_actor *a, bool handoff);
+
+/*
+ * Hand a notice to `to`, or drop it if `to` has ended: the check and the
+ * push are one step under to's lock, and an ending actor sets `exited`
+ * under that lock before its last sweep of the stack, so no notice is
+ * ever left behind in an ended actor.
+ */
+static void
+sig_deliver(spry_actor *to, spry__sig *s)
+{
+	bool ended;
+
+	spry_actor_hold(to); /* s may be gone as soon as it is pushed */
+	spry__spin_lock(&to->lock);
+	ended = to->exited != 0;
+	if (!ended) {
+		sig_push(to, s);
+	}
+	spry__spin_unlock(&to->lock);
+	if (ended) {
+		sig_drop(s);
+	} else {
+		actor_wake(to, false);
+	}
+	spry_actor_release(to);
+}
+
 static void
 monitor_free(struct spry__monitor *m)
 {
@@ -130,14 +158,16 @@ sig_drop(spry__sig *s)
 	}
 }
 
-/* Schedule a unless it is already scheduled. */
+/*
+ * Note that a has work; the note that finds it idle (sched 0) submits it.
+ * Every note is an RMW so that the actor can tell, when it tries to go
+ * idle, whether anything arrived during its turn (actor_yield) without
+ * touching the actor after it has gone idle.
+ */
 static void
 actor_wake(spry_actor *a, bool handoff)
 {
-	uint32_t idle = 0;
-
-	if (spry__load_relaxed(&a->sched) == 0 &&
-	    spry__cas(&a->sched, &idle, 1)) {
+	if (spry__faa(&a->sched, 1) == 0) {
 		spry__sched_submit(a, handoff);
 	}
 }
@@ -395,48 +425,32 @@ actor_turn(spry_actor *a)
 	return SPRY_CONTINUE;
 }
 
-static bool
-actor_has_work(spry_actor *a)
-{
-	return spry__load_acq(&a->pending) != 0 || sig_any(a) ||
-	       !spry__mailbox_empty(&a->mb);
-}
-
 /*
- * End the turn: clear `sched` (full barrier), then look again, so that
- * an arrival that saw sched == 1 is not left behind.
+ * End the turn: go idle only if no note came during it (sched still 1).
+ * After a successful CAS to 0 the actor may run elsewhere and be freed,
+ * so nothing here reads it again; otherwise it stays ours and requeues.
  */
 static void
-actor_yield(spry_actor *a, bool (*more)(spry_actor *))
+actor_yield(spry_actor *a)
 {
-	spry__xchg(&a->sched, 0);
-	if (more(a)) {
-		actor_wake(a, false);
+	uint32_t one = 1;
+
+	if (!spry__cas(&a->sched, &one, 0)) {
+		spry__xchg(&a->sched, 1);
+		spry__sched_submit(a, false);
 	}
 }
 
-/* Notify monitors and waiting threads that a has ended. */
+/* Notify monitors and waiting threads (list m) that a has ended. */
 static void
-actor_notify_down(spry_actor *a)
+actor_notify_down(spry_actor *a, struct spry__monitor *m)
 {
-	struct spry__monitor *m;
-
-	spry__spin_lock(&a->lock);
-	spry__store_rel(&a->exited, 1);
-	m	    = a->monitors;
-	a->monitors = NULL;
-	spry__spin_unlock(&a->lock);
 	while (m != NULL) {
 		struct spry__monitor *next = m->next;
 
 		m->reason = a->reason;
 		if (m->watcher != NULL) {
-			spry_actor *w = m->watcher;
-
-			spry_actor_hold(w); /* m may be gone once pushed */
-			sig_push(w, &m->sig);
-			actor_wake(w, false);
-			spry_actor_release(w);
+			sig_deliver(m->watcher, &m->sig);
 		} else {
 			spry__parker_fire(m->parker, SPRY__PARK_FIRED);
 			spry__store_rel(&m->done, 1); /* last touch of m */
@@ -445,15 +459,20 @@ actor_notify_down(spry_actor *a)
 	}
 }
 
+/*
+ * End a. Its `sched` stays 1 for good: nothing can schedule an ended
+ * actor, and notices to it are dropped by their senders (sig_deliver).
+ */
 static void
 actor_exit(spry_actor *a, int reason)
 {
-	spry__sig *s;
+	struct spry__monitor *m;
+	spry__sig	     *s;
 
 	a->reason = reason;
 	spry__ctx_watch_del(a->ctx, &a->watch);
 	spry_mailbox_close(&a->mb);
-	/* Pending timers: gone now, or their notice is dropped on arrival. */
+	/* Pending timers: gone now, or their notice is swept up below. */
 	for (struct spry__atimer *t = a->timers, *n; t != NULL; t = n) {
 		n = t->next;
 		if (spry__timer_disarm(&t->timer)) {
@@ -461,6 +480,12 @@ actor_exit(spry_actor *a, int reason)
 		}
 	}
 	a->timers = NULL;
+	spry__spin_lock(&a->lock);
+	spry__store_rel(&a->exited, 1);
+	spry__xchg(&a->sched, SPRY__SCHED_ENDED); /* never submitted again */
+	m	    = a->monitors;
+	a->monitors = NULL;
+	spry__spin_unlock(&a->lock);
 	for (s = sig_take(a); s != NULL;) {
 		spry__sig *next = (spry__sig *)s->entry.next;
 
@@ -471,25 +496,9 @@ actor_exit(spry_actor *a, int reason)
 		a->exit_cb(a, reason, a->state);
 	}
 	spry__mailbox_drain(&a->mb);
-	actor_notify_down(a);
+	actor_notify_down(a, m);
 	spry__sched_actor_died(a);
-	actor_yield(a, sig_any);
 	spry_actor_release(a); /* the runtime's reference */
-}
-
-/* A turn of an ended actor: drop notices that arrived after its end. */
-static void
-actor_run_ended(spry_actor *a)
-{
-	spry_actor_hold(a); /* dropping a notice may drop a reference */
-	for (spry__sig *s = sig_take(a); s != NULL;) {
-		spry__sig *next = (spry__sig *)s->entry.next;
-
-		sig_drop(s);
-		s = next;
-	}
-	actor_yield(a, sig_any);
-	spry_actor_release(a);
 }
 
 void
@@ -497,17 +506,13 @@ spry__actor_run(spry_actor *a)
 {
 	int rv;
 
-	if (spry__load_acq(&a->exited)) {
-		actor_run_ended(a);
-		return;
-	}
 	tls_self = a;
 	rv	 = actor_turn(a);
 	tls_self = NULL;
 	if (rv != SPRY_CONTINUE) {
 		actor_exit(a, rv);
 	} else {
-		actor_yield(a, actor_has_work);
+		actor_yield(a);
 	}
 }
 
@@ -545,8 +550,7 @@ spry_actor_monitor(spry_actor *watcher, spry_actor *target, uint64_t *ref)
 	spry__spin_unlock(&target->lock);
 	if (m != NULL) { /* already ended: notify at once */
 		m->reason = target->reason;
-		sig_push(watcher, &m->sig);
-		actor_wake(watcher, false);
+		sig_deliver(watcher, &m->sig);
 	}
 	return 0;
 }
@@ -593,12 +597,7 @@ atimer_cb(spry__timer *tm)
 	struct spry__atimer *t =
 	    (struct spry__atimer *)((char *)tm -
 				    offsetof(struct spry__atimer, timer));
-	spry_actor *a = t->actor;
-
-	spry_actor_hold(a); /* t may be freed as soon as it is pushed */
-	sig_push(a, &t->sig);
-	actor_wake(a, false);
-	spry_actor_release(a);
+	sig_deliver(t->actor, &t->sig);
 }
 
 int

@@ -3,11 +3,13 @@
  * actors/actor.h: actor internals shared with the scheduler and the
  * supervisor.
  *
- * Scheduling is edge-triggered and exactly once: `sched` is 0 while the
- * actor is idle; whoever turns it to 1 (a sender, a signal, a timer)
- * submits the actor. At the end of a turn the actor stores 0 with a full
- * barrier and re-checks its queues, so an arrival racing the turn's end
- * either is seen by the re-check or sees 0 and submits (Dekker again).
+ * Scheduling is edge-triggered and exactly once: `sched` counts notes
+ * (a message, a signal, a request) since the actor was last idle; the
+ * note that moves it from 0 submits the actor. A turn ends with a CAS from
+ * 1 (no note came during the turn) to 0; if that fails the actor resets
+ * the count to 1 and requeues itself. So the actor never re-reads its
+ * queues after going idle, when another worker may already run and free
+ * it. An ended actor's count starts at SPRY__SCHED_ENDED, out of reach.
  *
  * Signals (timers, DOWN notices) travel on an unbounded intrusive stack
  * (ck_stack push_upmc / batch_pop_upmc: the cheapest cross-thread hand-off
@@ -27,6 +29,9 @@
 #define SPRY__PEND_CANCELED 1u /* stopped, or ctx canceled */
 #define SPRY__PEND_TIMEDOUT 2u /* ctx deadline */
 #define SPRY__PEND_KILL 4u     /* end without calling the behavior */
+
+/* sched value of an ended actor: no note can bring it back to 0. */
+#define SPRY__SCHED_ENDED 0x80000000u
 
 /* flags: touched only during the actor's own turns. */
 #define SPRY__AF_STARTED 1u /* SPRY_EV_START delivered */
@@ -48,7 +53,7 @@ struct spry_actor {
 	struct spry__monitor *monitors; /* who watches us (lock) */
 	struct spry__atimer  *timers;	/* our pending timers (own turn) */
 	spry__ctx_watch	      watch;	/* on ctx (ctx lock) */
-	uint32_t	      sched;	/* 1 while submitted/running */
+	uint32_t	      sched;	/* notes since idle (atomic) */
 	uint32_t	      pending;	/* SPRY__PEND_* (atomic) */
 	uint32_t	      lock;	/* guards monitors, exited */
 	uint32_t	      exited;	/* 1 once ended (lock; atomic read) */

@@ -164,13 +164,17 @@ ring_len(worker *w)
 	return n;
 }
 
-/* Wake one idle worker unless somebody is already looking for work. */
+/*
+ * Wake one idle worker unless somebody is already looking for work. The
+ * first read is an RMW: a full barrier after publishing the work (a fence
+ * would do, but TSan does not model fences).
+ */
 static void
 wake_one(void)
 {
 	worker *w;
 
-	if (spry__load_acq(&rt.nspin) != 0 || spry__load_acq(&rt.nidle) == 0) {
+	if (spry__faa(&rt.nspin, 0) != 0 || spry__load_acq(&rt.nidle) == 0) {
 		return;
 	}
 	spry__spin_lock(&rt.ilock);
@@ -209,7 +213,6 @@ spry__sched_submit(spry_actor *a, bool handoff)
 	} else if (!ring_push(w, a)) {
 		global_push(a);
 	}
-	spry__fence(); /* publish the work before reading nspin/nidle */
 	wake_one();
 }
 

@@ -27,7 +27,6 @@
 #define spry__fas(p, v) __atomic_fetch_sub((p), (v), __ATOMIC_SEQ_CST)
 #define spry__for(p, v) __atomic_fetch_or((p), (v), __ATOMIC_SEQ_CST)
 #define spry__fand(p, v) __atomic_fetch_and((p), (v), __ATOMIC_SEQ_CST)
-#define spry__fence() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 
 /*
  * spry__cas: strong compare-and-swap, full barrier. On failure *expp is
