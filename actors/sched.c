@@ -324,6 +324,19 @@ find_local(worker *w)
 }
 
 /*
+ * A spinner that found work stops spinning. If it was the last one and
+ * more work is queued, it wakes another worker: submitters skipped the
+ * wake because it was spinning, and it is now busy with one actor.
+ */
+static void
+stop_spinning(void)
+{
+	if (spry__fas(&rt.nspin, 1) == 1 && work_visible()) {
+		wake_one();
+	}
+}
+
+/*
  * Returns the next actor to run, or NULL when the runtime quits. Entered
  * not spinning; spinning while it steals and across a park.
  */
@@ -342,7 +355,7 @@ find_work(worker *w)
 				spry__timer_run(spry_now());
 			}
 			if ((a = find_local(w)) != NULL || (a = steal(w)) != NULL) {
-				spry__fas(&rt.nspin, 1);
+				stop_spinning();
 				return a;
 			}
 			if (spry__load_acq(&rt.quit)) {
