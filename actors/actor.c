@@ -481,10 +481,8 @@ actor_exit(spry_actor *a, int reason)
 	}
 	a->timers = NULL;
 	spry__spin_lock(&a->lock);
-	spry__store_rel(&a->exited, 1);
+	spry__store_rel(&a->exited, SPRY__ENDING);
 	spry__xchg(&a->sched, SPRY__SCHED_ENDED); /* never submitted again */
-	m	    = a->monitors;
-	a->monitors = NULL;
 	spry__spin_unlock(&a->lock);
 	for (s = sig_take(a); s != NULL;) {
 		spry__sig *next = (spry__sig *)s->entry.next;
@@ -496,6 +494,12 @@ actor_exit(spry_actor *a, int reason)
 		a->exit_cb(a, reason, a->state);
 	}
 	spry__mailbox_drain(&a->mb);
+	/* Only now is it down: monitors and waiters see a finished end. */
+	spry__spin_lock(&a->lock);
+	spry__store_rel(&a->exited, SPRY__DOWN);
+	m	    = a->monitors;
+	a->monitors = NULL;
+	spry__spin_unlock(&a->lock);
 	actor_notify_down(a, m);
 	spry__sched_actor_died(a);
 	spry_actor_release(a); /* the runtime's reference */
@@ -542,7 +546,7 @@ spry_actor_monitor(spry_actor *watcher, spry_actor *target, uint64_t *ref)
 		*ref = m->ref;
 	}
 	spry__spin_lock(&target->lock);
-	if (!target->exited) {
+	if (target->exited != SPRY__DOWN) {
 		m->next		 = target->monitors;
 		target->monitors = m;
 		m		 = NULL;
@@ -687,7 +691,7 @@ spry_actor_wait(spry_ctx *ctx, spry_actor *a, int *reason)
 	spry__parker_init(&p);
 	m.parker = &p;
 	spry__spin_lock(&a->lock);
-	if (!a->exited) {
+	if (a->exited != SPRY__DOWN) {
 		m.next	    = a->monitors;
 		a->monitors = &m;
 	} else {
@@ -695,7 +699,7 @@ spry_actor_wait(spry_ctx *ctx, spry_actor *a, int *reason)
 		m.done	 = 1;
 	}
 	spry__spin_unlock(&a->lock);
-	if (m.done) {
+	if (spry__load_acq(&m.done)) {
 		goto out;
 	}
 	ww.w.cb	  = wait_watch_cb;

@@ -30,6 +30,14 @@
 #define SPRY__PEND_TIMEDOUT 2u /* ctx deadline */
 #define SPRY__PEND_KILL 4u     /* end without calling the behavior */
 
+/*
+ * exited: 0 while live; SPRY__ENDING once its last turn has begun to end
+ * it (notices to it are dropped from then on); SPRY__DOWN once exit_cb ran
+ * and its mailbox was drained (monitors and waiters then hear at once).
+ */
+#define SPRY__ENDING 1u
+#define SPRY__DOWN 2u
+
 /* sched value of an ended actor: no note can bring it back to 0. */
 #define SPRY__SCHED_ENDED 0x80000000u
 
@@ -43,7 +51,9 @@ struct spry__atimer;
 
 struct spry_actor {
 	spry_behavior_fn      behavior; /* fixed */
-	void		     *state;	/* fixed; the behavior's */
+	void		     *state;	/* the behavior's; fixed, except that
+					   a supervisor's exit_cb swaps it
+					   (under lock) for its final count */
 	spry_actor_exit_cb    exit_cb;	/* fixed */
 	spry_ctx	     *ctx;	/* held; the spawn ctx */
 	spry_actor	     *qnext;	/* global run queue link (sched) */
@@ -56,7 +66,7 @@ struct spry_actor {
 	uint32_t	      sched;	/* notes since idle (atomic) */
 	uint32_t	      pending;	/* SPRY__PEND_* (atomic) */
 	uint32_t	      lock;	/* guards monitors, exited */
-	uint32_t	      exited;	/* 1 once ended (lock; atomic read) */
+	uint32_t	      exited;	/* SPRY__ENDING, SPRY__DOWN (lock) */
 	int		      reason;	/* exit reason once exited */
 	uint16_t	      flags;	/* SPRY__AF_* (own turn) */
 	uint16_t	      shard;	/* registry shard; fixed */

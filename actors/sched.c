@@ -47,10 +47,16 @@ typedef struct worker {
 	ck_ring_buffer_t slots[RUNQ_SIZE];
 } worker;
 
+/*
+ * The live-actor registry, only read by spry_runtime_stop. A worker
+ * registers the actors it spawns in its own shard, so the lock's cache
+ * line mostly stays on that core.
+ */
 typedef struct shard {
-	uint32_t    lock; /* guards head and every actor's rnext/rprev */
+	uint32_t    lock;  /* guards the fields below and actors' links */
+	uint32_t    count; /* live actors in this shard */
 	spry_actor *head;
-} shard;
+} __attribute__((aligned(64))) shard;
 
 static struct {
 	pthread_mutex_t mtx;	  /* serializes start and stop */
@@ -68,7 +74,7 @@ static struct {
 	worker	       *idle;	/* idle stack (ilock) */
 	uint32_t	nidle;	/* atomic */
 	uint32_t	nspin;	/* atomic: workers looking for work */
-	uint32_t	live;	/* atomic: live actors; futex for stop */
+	uint32_t	deaths; /* atomic: bumped per death while stopping */
 	shard		shards[SHARDS];
 } rt = {.mtx = PTHREAD_MUTEX_INITIALIZER};
 
@@ -389,8 +395,11 @@ worker_main(void *arg)
 int
 spry__sched_actor_born(spry_actor *a)
 {
-	shard *s = &rt.shards[((uintptr_t)a >> 6) % SHARDS];
-	int    rv = 0;
+	worker *w  = tls_worker;
+	size_t	i  = w != NULL ? (size_t)(w - rt.workers)
+			       : (size_t)((uintptr_t)a >> 6);
+	shard  *s  = &rt.shards[i % SHARDS];
+	int	rv = 0;
 
 	a->shard = (uint16_t)(s - rt.shards);
 	spry__spin_lock(&s->lock);
@@ -403,7 +412,7 @@ spry__sched_actor_born(spry_actor *a)
 			s->head->rprev = a;
 		}
 		s->head = a;
-		spry__faa(&rt.live, 1);
+		s->count++;
 	}
 	spry__spin_unlock(&s->lock);
 	return rv;
@@ -423,9 +432,11 @@ spry__sched_actor_died(spry_actor *a)
 	if (a->rnext != NULL) {
 		a->rnext->rprev = a->rprev;
 	}
+	s->count--;
 	spry__spin_unlock(&s->lock);
-	if (spry__fas(&rt.live, 1) == 1 && spry__load_acq(&rt.stopping)) {
-		spry__futex_wake(&rt.live, 1);
+	if (spry__load_acq(&rt.stopping)) {
+		spry__faa(&rt.deaths, 1);
+		spry__futex_wake(&rt.deaths, 1);
 	}
 }
 
@@ -442,19 +453,34 @@ registry_post(uint32_t bits)
 	}
 }
 
+static uint32_t
+registry_count(void)
+{
+	uint32_t n = 0;
+
+	for (int i = 0; i < SHARDS; i++) {
+		spry__spin_lock(&rt.shards[i].lock);
+		n += rt.shards[i].count;
+		spry__spin_unlock(&rt.shards[i].lock);
+	}
+	return n;
+}
+
 /* Wait until no actor is live, or deadline; true when none is. */
 static bool
 registry_wait_empty(spry_time deadline)
 {
-	uint32_t n;
+	for (;;) {
+		uint32_t seen = spry__load_acq(&rt.deaths); /* before counting */
 
-	while ((n = spry__load_acq(&rt.live)) != 0) {
+		if (registry_count() == 0) {
+			return true;
+		}
 		if (spry_now() >= deadline) {
 			return false;
 		}
-		spry__futex_wait(&rt.live, n, deadline);
+		spry__futex_wait(&rt.deaths, seen, deadline);
 	}
-	return true;
 }
 
 /* ---- start and stop -------------------------------------------------- */
