@@ -608,6 +608,7 @@ int
 spry_actor_after(spry_actor *self, spry_duration delay, void *tag, uint64_t *id)
 {
 	struct spry__atimer *t;
+	int		     rv;
 
 	if (self == NULL || self != tls_self) {
 		return SPRY_ESTATE;
@@ -623,11 +624,11 @@ spry_actor_after(spry_actor *self, spry_duration delay, void *tag, uint64_t *id)
 	spry__timer_init(&t->timer, atimer_cb);
 	t->next	     = self->timers;
 	self->timers = t;
-	if (spry__timer_arm(&t->timer,
-		spry_deadline_after(delay < 0 ? 0 : delay)) != 0) {
+	if ((rv = spry__timer_arm(&t->timer,
+		 spry_deadline_after(delay < 0 ? 0 : delay))) != 0) {
 		self->timers = t->next;
 		atimer_free(t);
-		return SPRY_ENOMEM;
+		return rv;
 	}
 	if (id != NULL) {
 		*id = t->id;

@@ -111,7 +111,8 @@ typedef struct spry_actor_opts {
  * NULL the caller gets a reference (give it back with spry_actor_release).
  * If opts->ctx has already ended the actor still starts and then gets
  * SPRY_EV_CANCEL. Errors: SPRY_EINVAL (no behavior, bad size or capacity),
- * SPRY_ENOMEM, SPRY_ECLOSED (the runtime is stopping).
+ * SPRY_ENOMEM, SPRY_ECLOSED (the runtime is stopping), and the errors of
+ * spry_runtime_start when it starts the runtime.
  */
 SPRY_API int spry_actor_spawn(spry_actor **out, const spry_actor_opts *opts);
 
@@ -176,7 +177,7 @@ SPRY_API int spry_actor_demonitor(
  * spry_actor_after delivers SPRY_EV_TIMER with msg = tag to `self` after
  * delay. Call from self's behavior only (SPRY_ESTATE otherwise). *id (may
  * be NULL) names the timer. Timers of an actor that ends are dropped.
- * Errors: SPRY_ESTATE, SPRY_ENOMEM.
+ * Errors: SPRY_ESTATE, SPRY_ENOMEM, SPRY_ECLOSED (runtime stopping).
  */
 SPRY_API int spry_actor_after(
     spry_actor *self, spry_duration delay, void *tag, uint64_t *id);

@@ -41,7 +41,12 @@ SPRY_API int spry_ctx_with_cancel(spry_ctx **out, spry_ctx *parent);
  * SPRY_ETIMEDOUT at `deadline` (absolute, spry_now's clock). The effective
  * deadline is the earlier of parent's and this one. A deadline already
  * past gives a ctx that has ended. Starts the runtime (for its timer) if
- * it is not running. Errors: as spry_ctx_with_cancel.
+ * it is not running. spry_runtime_stop drops pending deadline timers: a
+ * ctx that outlives a stop still reports SPRY_ETIMEDOUT once its deadline
+ * passes (spry_ctx_err checks the clock), but nothing closes its done
+ * mailbox at the deadline any more. Errors: as spry_ctx_with_cancel, plus
+ * SPRY_ECLOSED while the runtime is stopping and the errors of
+ * spry_runtime_start.
  */
 SPRY_API int spry_ctx_with_deadline(
     spry_ctx **out, spry_ctx *parent, spry_time deadline);

@@ -89,8 +89,10 @@ SPRY_API void spry_mailbox_close(spry_mailbox *mb);
 
 /*
  * spry_mailbox_trysend queues item without blocking. Ownership of item
- * passes to the mailbox on success only. Lock-free: never waits for other
- * threads. Errors: SPRY_EAGAIN (full), SPRY_ECLOSED.
+ * passes to the mailbox on success only. Claims a slot with one CAS and
+ * never waits for another producer or consumer; only when a thread is
+ * parked on the mailbox (or its descriptor exists) does it take the
+ * mailbox's short wake-up lock. Errors: SPRY_EAGAIN (full), SPRY_ECLOSED.
  */
 SPRY_API int spry_mailbox_trysend(spry_mailbox *mb, void *item);
 
@@ -105,15 +107,17 @@ SPRY_API int spry_mailbox_tryrecv(spry_mailbox *mb, void **item);
 /*
  * spry_mailbox_send queues item, blocking while the mailbox is full.
  * ctx NULL means no deadline. Returns 0, or SPRY_ECLOSED, SPRY_ECANCELED,
- * SPRY_ETIMEDOUT (from the ctx); on failure the caller keeps item.
- * Never blocks when there is room (it is then exactly trysend).
+ * SPRY_ETIMEDOUT (from the ctx), SPRY_EINVAL (mb NULL), SPRY_ENOMEM; on
+ * failure the caller keeps item. Never blocks when there is room (it is
+ * then exactly trysend).
  */
 SPRY_API int spry_mailbox_send(spry_ctx *ctx, spry_mailbox *mb, void *item);
 
 /*
  * spry_mailbox_recv takes the oldest item, blocking while the mailbox is
  * empty. Returns 0 (caller owns *item), SPRY_ECLOSED once closed and
- * drained, SPRY_ECANCELED or SPRY_ETIMEDOUT when the ctx ends first.
+ * drained, SPRY_ECANCELED or SPRY_ETIMEDOUT when the ctx ends first,
+ * SPRY_EINVAL (mb or item NULL), SPRY_ENOMEM.
  */
 SPRY_API int spry_mailbox_recv(spry_ctx *ctx, spry_mailbox *mb, void **item);
 
@@ -165,7 +169,8 @@ typedef struct spry_select_case {
  * item to the mailbox and a RECV case hands the item to the caller.
  * Returns 0, SPRY_ECANCELED or SPRY_ETIMEDOUT when the ctx ends first (no
  * case performed), SPRY_EINVAL for bad arguments (n over 65536, a bad
- * dir, or no usable case and no ctx that can end).
+ * dir, or no usable case and no ctx that can end), SPRY_ENOMEM (waiting
+ * on more than 8 cases allocates).
  * Waiting costs O(n) to register and unregister and nothing per message
  * sent elsewhere; to wait on many sources, feed them into one mailbox.
  */

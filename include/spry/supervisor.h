@@ -77,7 +77,13 @@ typedef struct spry_supervisor_opts {
  * spry_supervisor_start spawns a supervisor actor that starts the
  * children in order. When out is not NULL the caller gets a reference to
  * the supervisor actor: stop it with spry_actor_stop (or cancel its ctx),
- * wait for it with spry_actor_wait, release it when done. A child that
+ * wait for it with spry_actor_wait, release it when done. Do not send it
+ * messages: it ignores them and cannot free them.
+ * When the supervisor's ctx ends, every child's ctx ends with it at once
+ * (as in Go), so siblings stop concurrently; stops the supervisor makes
+ * itself (spry_actor_stop on it, restarts, the intensity limit) go one
+ * child at a time in reverse start order. Either way the supervisor ends
+ * only after all its children have. A child that
  * fails to start makes the supervisor stop the ones already started and
  * end with that child's error. Errors: SPRY_EINVAL (bad opts or spec),
  * SPRY_ENOMEM, and those of spry_actor_spawn.
@@ -87,7 +93,9 @@ SPRY_API int spry_supervisor_start(
 
 /*
  * spry_supervisor_restarts returns how many restarts the supervisor has
- * performed so far (a snapshot; safe from any thread).
+ * performed so far (a snapshot; safe from any thread), and the final
+ * count once it has ended. A restart whose start fails counts, and is
+ * retried. 0 for an actor that is not a supervisor.
  */
 SPRY_API uint64_t spry_supervisor_restarts(spry_actor *sup);
 
