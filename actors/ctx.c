@@ -7,7 +7,8 @@
  * children of it are not linked anywhere and cost no shared lock.
  *
  * A deadline is one timer entry holding a reference on its ctx; ending
- * the ctx early disarms it and drops that reference.
+ * the ctx early, directly or through an ancestor, disarms it and drops
+ * that reference.
  */
 #include "actors/ctx.h"
 
@@ -34,6 +35,7 @@ struct spry_ctx {
 	spry__ctx_watch *watches;  /* callbacks (lock) */
 	spry_mailbox	*done;	   /* made on demand (lock) */
 	spry__timer	 timer;	   /* deadline timer, holds a ref */
+	spry_ctx	*reap;	   /* next disarmed node (the ender's) */
 };
 
 static spry_ctx background = {
@@ -66,24 +68,33 @@ ctx_or_root(const spry_ctx *ctx)
 }
 
 /*
- * End ctx and its subtree with err; returns false if it had ended already.
- * Called with the parent's lock held when walking a subtree, so nothing
- * here may release a reference (that could free a child, which takes the
- * parent's lock). A descendant's own deadline timer is left to fire
- * harmlessly later; only the node ended directly disarms its timer.
+ * End ctx and its subtree with err. Called with the parent's lock held
+ * when walking a subtree, so nothing here may release a reference (that
+ * could free a child, which takes the parent's lock). Every node it ends
+ * has its deadline timer disarmed here and, if that took the timer's
+ * reference, is pushed on *reap for the caller to release once no lock
+ * is held. Descendants' timers must go too, not only the node ended
+ * directly: left armed, a timer keeps its ctx and, through parent
+ * references, every ancestor alive until its deadline, however far off,
+ * although the header promises a canceled ctx is let go (Go stops the
+ * timers of canceled children too). Lock order: ctx, then timer heap.
  */
-static bool
-ctx_end_tree(spry_ctx *ctx, int err, int cause)
+static void
+ctx_end_tree(spry_ctx *ctx, int err, int cause, spry_ctx **reap)
 {
 	spry__ctx_watch *w;
 
 	spry__spin_lock(&ctx->lock);
 	if (ctx->err != 0) {
 		spry__spin_unlock(&ctx->lock);
-		return false;
+		return;
 	}
 	spry__store_rel(&ctx->err, err);
 	ctx->cause = cause;
+	if (spry__timer_disarm(&ctx->timer)) {
+		ctx->reap = *reap; /* only the one ender writes this */
+		*reap	  = ctx;
+	}
 	while ((w = ctx->watches) != NULL) {
 		ctx->watches = w->next;
 		if (w->next != NULL) {
@@ -101,18 +112,24 @@ ctx_end_tree(spry_ctx *ctx, int err, int cause)
 	 * cannot unlink itself meanwhile, since that needs our lock.
 	 */
 	for (spry_ctx *c = ctx->child; c != NULL; c = c->next) {
-		ctx_end_tree(c, err, cause);
+		ctx_end_tree(c, err, cause, reap);
 	}
 	spry__spin_unlock(&ctx->lock);
-	return true;
 }
 
 /* End ctx and its subtree; no lock held. */
 static void
 ctx_end(spry_ctx *ctx, int err, int cause)
 {
-	if (ctx_end_tree(ctx, err, cause) && spry__timer_disarm(&ctx->timer)) {
-		spry_ctx_release(ctx); /* the timer's reference */
+	spry_ctx *reap = NULL;
+
+	ctx_end_tree(ctx, err, cause, &reap);
+	/* Each still has the timer's reference, so none is freed early. */
+	while (reap != NULL) {
+		spry_ctx *next = reap->reap;
+
+		spry_ctx_release(reap); /* the timer's reference */
+		reap = next;
 	}
 }
 
@@ -221,6 +238,16 @@ ctx_new(spry_ctx **out, spry_ctx *parent, spry_time deadline)
 				spry_ctx_release(ctx);
 				*out = NULL;
 				return SPRY_ENOMEM;
+			}
+			/*
+			 * The parent may have ended us after we were linked
+			 * and before the arm, finding no timer to disarm:
+			 * its err was stored before its disarm, so we see it
+			 * here and take the timer back ourselves.
+			 */
+			if (spry__load_acq(&ctx->err) != 0 &&
+			    spry__timer_disarm(&ctx->timer)) {
+				spry_ctx_release(ctx);
 			}
 		}
 	}

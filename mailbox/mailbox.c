@@ -42,7 +42,13 @@ mb_unlock(spry_mailbox *mb)
 size_t
 spry__mailbox_round(size_t cap)
 {
-	size_t r = 1;
+	/*
+	 * At least 2: with one slot the sequence word cannot tell "published
+	 * at pos" (pos + 1) from "free for pos + 1" (also pos + 1), so a
+	 * second send overwrote the first item and the next receive spun
+	 * forever. Vyukov's queue needs two slots; "at least capacity" holds.
+	 */
+	size_t r = 2;
 
 	if (cap == 0) {
 		cap = SPRY_MAILBOX_CAPACITY;

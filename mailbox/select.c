@@ -166,9 +166,18 @@ select_block(spry_ctx *ctx, spry_select_case *cases, size_t n,
 				rv = select_scan(cases, n, chosen);
 			}
 		}
-		/* A wake-up from a case we did not take goes to another. */
-		if (fired >= SPRY__PARK_FIRED && fired < SPRY__PARK_FIRED + n &&
-		    (rv != 0 || *chosen != fired - SPRY__PARK_FIRED)) {
+		/*
+		 * A wake-up goes on to another waiter whenever the mailbox
+		 * that fired is still ready, even if we took that very case:
+		 * a fire is not tied to the item we took. Slots can turn
+		 * ready out of order (a producer preempted between claiming
+		 * slot 0 and publishing it while slot 1 is published and
+		 * fires in vain), so the fire we got may be the only one
+		 * left for two items; keeping it would strand a parked
+		 * receiver beside a queued item. pass is a no-op unless
+		 * someone waits and the mailbox is ready.
+		 */
+		if (fired >= SPRY__PARK_FIRED && fired < SPRY__PARK_FIRED + n) {
 			size_t j = fired - SPRY__PARK_FIRED;
 
 			spry__mailbox_pass(cases[j].mb, cases[j].dir);
