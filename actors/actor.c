@@ -25,32 +25,32 @@
 /* spry__sig: the head of every signal record. */
 typedef struct spry__sig {
 	ck_stack_entry_t entry; /* link in the signal stack */
-	int		 type;	/* SIG_TIMER or SIG_DOWN */
+	int              type;  /* SIG_TIMER or SIG_DOWN */
 } spry__sig;
 
 struct spry__monitor {
-	spry__sig	      sig;     /* delivered as SPRY_EV_DOWN */
+	spry__sig             sig;     /* delivered as SPRY_EV_DOWN */
 	struct spry__monitor *next;    /* in target's list (target lock) */
-	spry_actor	     *watcher; /* held; NULL: a waiting thread */
-	spry_actor	     *target;  /* held (NULL for waiting threads) */
-	spry__parker	     *parker;  /* waiting thread's parker */
-	uint64_t	      ref;     /* monitor ref */
-	int		      reason;  /* target's exit reason, once fired */
-	uint32_t	      done;    /* waiting thread: notifier finished */
+	spry_actor           *watcher; /* held; NULL: a waiting thread */
+	spry_actor           *target;  /* held (NULL for waiting threads) */
+	spry__parker         *parker;  /* waiting thread's parker */
+	uint64_t              ref;     /* monitor ref */
+	int                   reason;  /* target's exit reason, once fired */
+	uint32_t              done;    /* waiting thread: notifier finished */
 };
 
 struct spry__atimer {
-	spry__sig	     sig;      /* delivered as SPRY_EV_TIMER */
-	spry__timer	     timer;    /* heap entry */
+	spry__sig            sig;      /* delivered as SPRY_EV_TIMER */
+	spry__timer          timer;    /* heap entry */
 	struct spry__atimer *next;     /* actor's pending list (own turn) */
-	spry_actor	    *actor;    /* held */
-	void		    *tag;      /* given to spry_actor_after */
-	uint64_t	     id;       /* timer id */
-	bool		     canceled; /* drop when it arrives (own turn) */
+	spry_actor          *actor;    /* held */
+	void                *tag;      /* given to spry_actor_after */
+	uint64_t             id;       /* timer id */
+	bool                 canceled; /* drop when it arrives (own turn) */
 };
 
 static _Thread_local spry_actor *tls_self;
-static uint64_t			 next_id = 1; /* atomic */
+static uint64_t                  next_id = 1; /* atomic */
 
 static inline spry_actor *
 actor_of_mb(spry_mailbox *mb)
@@ -82,8 +82,8 @@ sig_take(spry_actor *a)
 		ck_stack_entry_t *next = e->next;
 
 		e->next = fifo;
-		fifo	= e;
-		e	= next;
+		fifo    = e;
+		e       = next;
 	}
 	spry__tsan_ignore_end();
 	for (e = fifo; e != NULL; e = e->next) {
@@ -190,10 +190,11 @@ actor_mb_notify(spry_mailbox *mb)
 static void
 actor_watch_cb(spry__ctx_watch *w, int err)
 {
-	spry_actor *a = (spry_actor *)((char *)w - offsetof(spry_actor, watch));
+	spry_actor *a =
+	    (spry_actor *)((char *)w - offsetof(spry_actor, watch));
 
-	spry__actor_post(
-	    a, err == SPRY_ETIMEDOUT ? SPRY__PEND_TIMEDOUT : SPRY__PEND_CANCELED);
+	spry__actor_post(a,
+	    err == SPRY_ETIMEDOUT ? SPRY__PEND_TIMEDOUT : SPRY__PEND_CANCELED);
 }
 
 /* ---- spawn and references ------------------------------------------- */
@@ -201,7 +202,7 @@ actor_watch_cb(spry__ctx_watch *w, int err)
 static size_t
 actor_size(size_t cap)
 {
-	return offsetof(spry_actor, mb) + spry__mailbox_size(cap);
+	return offsetof(spry_actor, mb) + spry__mailbox_size(cap, true);
 }
 
 static void
@@ -217,9 +218,9 @@ int
 spry_actor_spawn(spry_actor **out, const spry_actor_opts *opts)
 {
 	spry_mailbox_opts mo = SPRY_MAILBOX_OPTS_INIT;
-	spry_actor	 *a;
-	size_t		  cap;
-	int		  rv;
+	spry_actor       *a;
+	size_t            cap;
+	int               rv;
 
 	if (opts == NULL || opts->size != sizeof(*opts) ||
 	    opts->behavior == NULL ||
@@ -234,12 +235,12 @@ spry_actor_spawn(spry_actor **out, const spry_actor_opts *opts)
 	}
 	mo.dispose_cb  = opts->dispose_cb;
 	mo.dispose_arg = opts->dispose_arg;
-	spry__mailbox_init(&a->mb, cap, &mo, actor_free);
+	spry__mailbox_init(&a->mb, cap, &mo, actor_free, true);
 	a->mb.notify = actor_mb_notify;
 	a->behavior  = opts->behavior;
 	a->state     = opts->state;
 	a->exit_cb   = opts->exit_cb;
-	a->ctx	     = opts->ctx != NULL ? opts->ctx : spry_ctx_background();
+	a->ctx       = opts->ctx != NULL ? opts->ctx : spry_ctx_background();
 	a->watch.cb  = actor_watch_cb;
 	a->sched     = 1; /* we submit below; posts until then only set bits */
 	spry_ctx_hold(a->ctx);
@@ -248,9 +249,9 @@ spry_actor_spawn(spry_actor **out, const spry_actor_opts *opts)
 		return rv;
 	}
 	if ((rv = spry__ctx_watch_add(a->ctx, &a->watch)) != 0) {
-		spry__for(&a->pending, rv == SPRY_ETIMEDOUT
-					   ? SPRY__PEND_TIMEDOUT
-					   : SPRY__PEND_CANCELED);
+		spry__for(&a->pending,
+		    rv == SPRY_ETIMEDOUT ? SPRY__PEND_TIMEDOUT :
+		                           SPRY__PEND_CANCELED);
 	}
 	if (out != NULL) {
 		spry_actor_hold(a);
@@ -338,14 +339,14 @@ actor_call(spry_actor *a, int type, void *msg, spry_actor *who, int reason,
 static int
 actor_signals(spry_actor *a)
 {
-	spry__sig *s = sig_take(a);
-	int	   rv = SPRY_CONTINUE;
+	spry__sig *s  = sig_take(a);
+	int        rv = SPRY_CONTINUE;
 
 	while (s != NULL) {
 		spry__sig *next = (spry__sig *)s->entry.next;
 
 		if (rv == SPRY_CONTINUE && s->type == SIG_TIMER) {
-			struct spry__atimer  *t	 = (struct spry__atimer *)s;
+			struct spry__atimer  *t  = (struct spry__atimer *)s;
 			struct spry__atimer **pp = &a->timers;
 
 			while (*pp != NULL && *pp != t) {
@@ -355,8 +356,8 @@ actor_signals(spry_actor *a)
 				*pp = t->next;
 			}
 			if (!t->canceled) {
-				rv = actor_call(a, SPRY_EV_TIMER, t->tag, NULL,
-				    0, t->id);
+				rv = actor_call(
+				    a, SPRY_EV_TIMER, t->tag, NULL, 0, t->id);
 			}
 		} else if (rv == SPRY_CONTINUE) {
 			struct spry__monitor *m = (struct spry__monitor *)s;
@@ -390,8 +391,8 @@ actor_turn(spry_actor *a)
 {
 	uint32_t pend = 0;
 	unsigned batch;
-	void	*msg;
-	int	 rv;
+	void    *msg;
+	int      rv;
 
 	if (spry__load_relaxed(&a->pending) != 0) {
 		pend = spry__xchg(&a->pending, 0);
@@ -401,7 +402,8 @@ actor_turn(spry_actor *a)
 	}
 	if (!(a->flags & SPRY__AF_STARTED)) {
 		a->flags |= SPRY__AF_STARTED;
-		if ((rv = actor_call(a, SPRY_EV_START, NULL, NULL, 0, 0)) != 0) {
+		if ((rv = actor_call(a, SPRY_EV_START, NULL, NULL, 0, 0)) !=
+		    0) {
 			return rv;
 		}
 	}
@@ -467,7 +469,7 @@ static void
 actor_exit(spry_actor *a, int reason)
 {
 	struct spry__monitor *m;
-	spry__sig	     *s;
+	spry__sig            *s;
 
 	a->reason = reason;
 	spry__ctx_watch_del(a->ctx, &a->watch);
@@ -497,7 +499,7 @@ actor_exit(spry_actor *a, int reason)
 	/* Only now is it down: monitors and waiters see a finished end. */
 	spry__spin_lock(&a->lock);
 	spry__store_rel(&a->exited, SPRY__DOWN);
-	m	    = a->monitors;
+	m           = a->monitors;
 	a->monitors = NULL;
 	spry__spin_unlock(&a->lock);
 	actor_notify_down(a, m);
@@ -511,7 +513,7 @@ spry__actor_run(spry_actor *a)
 	int rv;
 
 	tls_self = a;
-	rv	 = actor_turn(a);
+	rv       = actor_turn(a);
 	tls_self = NULL;
 	if (rv != SPRY_CONTINUE) {
 		actor_exit(a, rv);
@@ -541,15 +543,15 @@ spry_actor_monitor(spry_actor *watcher, spry_actor *target, uint64_t *ref)
 	m->sig.type = SIG_DOWN;
 	m->watcher  = watcher;
 	m->target   = target;
-	m->ref	    = spry__faa(&next_id, 1);
+	m->ref      = spry__faa(&next_id, 1);
 	if (ref != NULL) {
 		*ref = m->ref;
 	}
 	spry__spin_lock(&target->lock);
 	if (target->exited != SPRY__DOWN) {
-		m->next		 = target->monitors;
+		m->next          = target->monitors;
 		target->monitors = m;
-		m		 = NULL;
+		m                = NULL;
 	}
 	spry__spin_unlock(&target->lock);
 	if (m != NULL) { /* already ended: notify at once */
@@ -568,8 +570,9 @@ monitor_unlink(spry_actor *target, spry_actor *watcher,
 
 	spry__spin_lock(&target->lock);
 	for (pp = &target->monitors; (m = *pp) != NULL; pp = &m->next) {
-		if (m == which || (which == NULL && m->watcher == watcher &&
-					 m->ref == ref)) {
+		if (m == which ||
+		    (which == NULL && m->watcher == watcher &&
+		        m->ref == ref)) {
 			*pp = m->next;
 			break;
 		}
@@ -598,17 +601,17 @@ spry_actor_demonitor(spry_actor *watcher, spry_actor *target, uint64_t ref)
 static void
 atimer_cb(spry__timer *tm)
 {
-	struct spry__atimer *t =
-	    (struct spry__atimer *)((char *)tm -
-				    offsetof(struct spry__atimer, timer));
+	struct spry__atimer *t = (struct spry__atimer *)((char *)tm -
+	    offsetof(struct spry__atimer, timer));
 	sig_deliver(t->actor, &t->sig);
 }
 
 int
-spry_actor_after(spry_actor *self, spry_duration delay, void *tag, uint64_t *id)
+spry_actor_after(
+    spry_actor *self, spry_duration delay, void *tag, uint64_t *id)
 {
 	struct spry__atimer *t;
-	int		     rv;
+	int                  rv;
 
 	if (self == NULL || self != tls_self) {
 		return SPRY_ESTATE;
@@ -619,13 +622,13 @@ spry_actor_after(spry_actor *self, spry_duration delay, void *tag, uint64_t *id)
 	spry_actor_hold(self);
 	t->sig.type = SIG_TIMER;
 	t->actor    = self;
-	t->tag	    = tag;
-	t->id	    = spry__faa(&next_id, 1);
+	t->tag      = tag;
+	t->id       = spry__faa(&next_id, 1);
 	spry__timer_init(&t->timer, atimer_cb);
-	t->next	     = self->timers;
+	t->next      = self->timers;
 	self->timers = t;
 	if ((rv = spry__timer_arm(&t->timer,
-		 spry_deadline_after(delay < 0 ? 0 : delay))) != 0) {
+	         spry_deadline_after(delay < 0 ? 0 : delay))) != 0) {
 		self->timers = t->next;
 		atimer_free(t);
 		return rv;
@@ -678,10 +681,10 @@ wait_watch_cb(spry__ctx_watch *w, int err)
 int
 spry_actor_wait(spry_ctx *ctx, spry_actor *a, int *reason)
 {
-	struct spry__monitor m	= {0};
-	wait_watch	     ww = {{0}, NULL};
-	spry__parker	     p;
-	int		     rv;
+	struct spry__monitor m  = {0};
+	wait_watch           ww = {{0}, NULL};
+	spry__parker         p;
+	int                  rv;
 
 	if (a == NULL) {
 		return SPRY_EINVAL;
@@ -693,25 +696,26 @@ spry_actor_wait(spry_ctx *ctx, spry_actor *a, int *reason)
 	m.parker = &p;
 	spry__spin_lock(&a->lock);
 	if (a->exited != SPRY__DOWN) {
-		m.next	    = a->monitors;
+		m.next      = a->monitors;
 		a->monitors = &m;
 	} else {
 		m.reason = a->reason;
-		m.done	 = 1;
+		m.done   = 1;
 	}
 	spry__spin_unlock(&a->lock);
 	if (spry__load_acq(&m.done)) {
 		goto out;
 	}
-	ww.w.cb	  = wait_watch_cb;
+	ww.w.cb   = wait_watch_cb;
 	ww.parker = &p;
 	if ((rv = spry__ctx_watch_add(ctx, &ww.w)) == 0) {
 		spry__parker_wait(&p, spry_ctx_deadline(ctx));
 		spry__ctx_watch_del(ctx, &ww.w);
 	}
 	if (monitor_unlink(a, NULL, &m, 0) != NULL) {
-		return rv != 0 ? rv : spry_ctx_err(ctx) ? spry_ctx_err(ctx)
-							  : SPRY_ETIMEDOUT;
+		return rv != 0        ? rv :
+		    spry_ctx_err(ctx) ? spry_ctx_err(ctx) :
+		                        SPRY_ETIMEDOUT;
 	}
 	/* The actor has ended and its notifier has m: let it finish. */
 	while (!spry__load_acq(&m.done)) {

@@ -50,27 +50,27 @@ struct spry__monitor;
 struct spry__atimer;
 
 struct spry_actor {
-	spry_behavior_fn      behavior; /* fixed */
-	void		     *state;	/* the behavior's; fixed, except that
-					   a supervisor's exit_cb swaps it
-					   (under lock) for its final count */
-	spry_actor_exit_cb    exit_cb;	/* fixed */
-	spry_ctx	     *ctx;	/* held; the spawn ctx */
-	spry_actor	     *qnext;	/* global run queue link (sched) */
-	spry_actor	     *rnext;	/* registry link (shard lock) */
-	spry_actor	     *rprev;	/* registry link (shard lock) */
-	ck_stack_t	      signals;	/* timer and DOWN notices (atomic) */
+	spry_behavior_fn behavior;      /* fixed */
+	void            *state;         /* the behavior's; fixed, except that
+	                                   a supervisor's exit_cb swaps it
+	                                   (under lock) for its final count */
+	spry_actor_exit_cb    exit_cb;  /* fixed */
+	spry_ctx             *ctx;      /* held; the spawn ctx */
+	spry_actor           *qnext;    /* global run queue link (sched) */
+	spry_actor           *rnext;    /* registry link (shard lock) */
+	spry_actor           *rprev;    /* registry link (shard lock) */
+	ck_stack_t            signals;  /* timer and DOWN notices (atomic) */
 	struct spry__monitor *monitors; /* who watches us (lock) */
-	struct spry__atimer  *timers;	/* our pending timers (own turn) */
-	spry__ctx_watch	      watch;	/* on ctx (ctx lock) */
-	uint32_t	      sched;	/* notes since idle (atomic) */
-	uint32_t	      pending;	/* SPRY__PEND_* (atomic) */
-	uint32_t	      lock;	/* guards monitors, exited */
-	uint32_t	      exited;	/* SPRY__ENDING, SPRY__DOWN (lock) */
-	int		      reason;	/* exit reason once exited */
-	uint16_t	      flags;	/* SPRY__AF_* (own turn) */
-	uint16_t	      shard;	/* registry shard; fixed */
-	spry_mailbox	      mb;	/* last: its ring follows */
+	struct spry__atimer  *timers;   /* our pending timers (own turn) */
+	spry__ctx_watch       watch;    /* on ctx (ctx lock) */
+	uint32_t              sched;    /* notes since idle (atomic) */
+	uint32_t              pending;  /* SPRY__PEND_* (atomic) */
+	uint32_t              lock;     /* guards monitors, exited */
+	uint32_t              exited;   /* SPRY__ENDING, SPRY__DOWN (lock) */
+	int                   reason;   /* exit reason once exited */
+	uint16_t              flags;    /* SPRY__AF_* (own turn) */
+	uint16_t              shard;    /* registry shard; fixed */
+	spry_mailbox          mb;       /* last: its ring follows */
 };
 
 /* spry__actor_run runs one turn of a (called by the scheduler). */

@@ -22,20 +22,20 @@
 #include <stddef.h>
 
 struct spry_ctx {
-	uint32_t	 refs;	   /* references (atomic) */
-	uint32_t	 lock;	   /* guards the fields marked (lock) */
-	int		 err;	   /* 0 or why it ended (atomic; lock) */
-	int		 cause;	   /* cancel cause (lock; then fixed) */
-	bool		 root;	   /* the background ctx */
-	spry_time	 deadline; /* effective deadline; fixed */
-	spry_ctx	*parent;   /* holds a reference; NULL: background */
-	spry_ctx	*child;	   /* first child (lock) */
-	spry_ctx	*next;	   /* sibling (parent's lock) */
-	spry_ctx	*prev;	   /* sibling (parent's lock) */
+	uint32_t         refs;     /* references (atomic) */
+	uint32_t         lock;     /* guards the fields marked (lock) */
+	int              err;      /* 0 or why it ended (atomic; lock) */
+	int              cause;    /* cancel cause (lock; then fixed) */
+	bool             root;     /* the background ctx */
+	spry_time        deadline; /* effective deadline; fixed */
+	spry_ctx        *parent;   /* holds a reference; NULL: background */
+	spry_ctx        *child;    /* first child (lock) */
+	spry_ctx        *next;     /* sibling (parent's lock) */
+	spry_ctx        *prev;     /* sibling (parent's lock) */
 	spry__ctx_watch *watches;  /* callbacks (lock) */
-	spry_mailbox	*done;	   /* made on demand (lock) */
-	spry__timer	 timer;	   /* deadline timer, holds a ref */
-	spry_ctx	*reap;	   /* next disarmed node (the ender's) */
+	spry_mailbox    *done;     /* made on demand (lock) */
+	spry__timer      timer;    /* deadline timer, holds a ref */
+	spry_ctx        *reap;     /* next disarmed node (the ender's) */
 };
 
 static spry_ctx background = {
@@ -93,7 +93,7 @@ ctx_end_tree(spry_ctx *ctx, int err, int cause, spry_ctx **reap)
 	ctx->cause = cause;
 	if (spry__timer_disarm(&ctx->timer)) {
 		ctx->reap = *reap; /* only the one ender writes this */
-		*reap	  = ctx;
+		*reap     = ctx;
 	}
 	while ((w = ctx->watches) != NULL) {
 		ctx->watches = w->next;
@@ -101,7 +101,6 @@ ctx_end_tree(spry_ctx *ctx, int err, int cause, spry_ctx **reap)
 			w->next->prev = NULL;
 		}
 		w->next = w->prev = NULL;
-		w->linked	  = false;
 		w->cb(w, err);
 	}
 	if (ctx->done != NULL) {
@@ -194,7 +193,7 @@ static int
 ctx_new(spry_ctx **out, spry_ctx *parent, spry_time deadline)
 {
 	spry_ctx *ctx;
-	int	  perr, pcause;
+	int       perr, pcause;
 
 	if (out == NULL) {
 		return SPRY_EINVAL;
@@ -206,17 +205,17 @@ ctx_new(spry_ctx **out, spry_ctx *parent, spry_time deadline)
 #ifdef SPRY_COUNT_ALLOCS
 	spry__faa(&ctx_live, 1);
 #endif
-	ctx->refs     = 1;
-	ctx->deadline = deadline < parent->deadline ? deadline
-						    : parent->deadline;
+	ctx->refs = 1;
+	ctx->deadline =
+	    deadline < parent->deadline ? deadline : parent->deadline;
 	spry__timer_init(&ctx->timer, ctx_timer_cb);
 	perr = pcause = 0;
 	if (!parent->root) {
 		spry_ctx_hold(parent);
 		ctx->parent = parent;
 		spry__spin_lock(&parent->lock);
-		perr	  = parent->err;
-		pcause	  = parent->cause;
+		perr      = parent->err;
+		pcause    = parent->cause;
 		ctx->next = parent->child;
 		if (ctx->next != NULL) {
 			ctx->next->prev = ctx;
@@ -290,7 +289,7 @@ int
 spry_ctx_err(const spry_ctx *cctx)
 {
 	spry_ctx *ctx = ctx_or_root(cctx);
-	int	  err = spry__load_acq(&ctx->err);
+	int       err = spry__load_acq(&ctx->err);
 
 	/* A deadline counts as soon as it passes, timer or not. */
 	if (err == 0 && ctx->deadline != SPRY_TIME_NEVER &&
@@ -305,8 +304,8 @@ int
 spry_ctx_cause(const spry_ctx *cctx)
 {
 	spry_ctx *ctx = ctx_or_root(cctx);
-	int	  err = spry_ctx_err(ctx);
-	int	  cause;
+	int       err = spry_ctx_err(ctx);
+	int       cause;
 
 	if (err == 0) {
 		return 0;
@@ -359,7 +358,6 @@ spry__ctx_watch_add(spry_ctx *ctx, spry__ctx_watch *w)
 			w->next->prev = w;
 		}
 		ctx->watches = w;
-		w->linked    = true;
 	}
 	spry__spin_unlock(&ctx->lock);
 	return err;
@@ -373,7 +371,7 @@ spry__ctx_watch_del(spry_ctx *ctx, spry__ctx_watch *w)
 		return;
 	}
 	spry__spin_lock(&ctx->lock);
-	if (w->linked) {
+	if (w->prev != NULL || ctx->watches == w) { /* still linked */
 		if (w->prev != NULL) {
 			w->prev->next = w->next;
 		} else {
@@ -383,7 +381,6 @@ spry__ctx_watch_del(spry_ctx *ctx, spry__ctx_watch *w)
 			w->next->prev = w->prev;
 		}
 		w->next = w->prev = NULL;
-		w->linked	  = false;
 	}
 	spry__spin_unlock(&ctx->lock);
 }

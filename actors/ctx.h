@@ -9,12 +9,15 @@
 
 #include "spry/ctx.h"
 
-/* spry__ctx_watch: a callback registered on a ctx, embedded in its owner. */
+/*
+ * spry__ctx_watch: a callback registered on a ctx, embedded in its owner
+ * (every actor has one, so it is kept to three words: whether it is
+ * linked is read off the list itself).
+ */
 typedef struct spry__ctx_watch {
 	struct spry__ctx_watch *next; /* in the ctx's list (ctx lock) */
 	struct spry__ctx_watch *prev; /* (ctx lock) */
 	void (*cb)(struct spry__ctx_watch *w, int err); /* on end */
-	bool linked; /* in the list (ctx lock) */
 } spry__ctx_watch;
 
 /*

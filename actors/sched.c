@@ -28,22 +28,22 @@
 #include <pthread.h>
 #include <unistd.h>
 
-#define RUNQ_SIZE 256	   /* local ring slots (power of two) */
-#define GLOBAL_EVERY 61	   /* turns between global-queue-first checks */
-#define SPIN_ROUNDS 32	   /* steal rounds before parking */
-#define SHARDS 16	   /* registry shards */
-#define DEFAULT_BATCH 64   /* messages per actor turn */
-#define STOP_GRACE_SEC 5   /* before spry_runtime_stop kills */
+#define RUNQ_SIZE 256    /* local ring slots (power of two) */
+#define GLOBAL_EVERY 61  /* turns between global-queue-first checks */
+#define SPIN_ROUNDS 32   /* steal rounds before parking */
+#define SHARDS 16        /* registry shards */
+#define DEFAULT_BATCH 64 /* messages per actor turn */
+#define STOP_GRACE_SEC 5 /* before spry_runtime_stop kills */
 
 typedef struct worker {
-	ck_ring_t	 ring;	    /* owner pushes, anyone pops */
-	spry_actor	*runnext;   /* owner only */
-	struct worker	*idle_next; /* idle stack link (idle lock) */
-	bool		 idle;	    /* on the idle stack (idle lock) */
-	uint32_t	 park;	    /* futex word: 1 = woken */
-	uint32_t	 tick;	    /* turns run (owner) */
-	uint64_t	 rng;	    /* victim choice (owner) */
-	pthread_t	 thread;
+	ck_ring_t        ring;      /* owner pushes, anyone pops */
+	spry_actor      *runnext;   /* owner only */
+	struct worker   *idle_next; /* idle stack link (idle lock) */
+	bool             idle;      /* on the idle stack (idle lock) */
+	uint32_t         park;      /* futex word: 1 = woken */
+	uint32_t         tick;      /* turns run (owner) */
+	uint64_t         rng;       /* victim choice (owner) */
+	pthread_t        thread;
 	ck_ring_buffer_t slots[RUNQ_SIZE];
 } worker;
 
@@ -59,23 +59,23 @@ typedef struct shard {
 } __attribute__((aligned(64))) shard;
 
 static struct {
-	pthread_mutex_t mtx;	  /* serializes start and stop */
-	uint32_t	running;  /* atomic: workers are up */
-	uint32_t	stopping; /* atomic (and under shard locks) */
-	uint32_t	quit;	  /* atomic: workers must exit */
-	unsigned	nworkers; /* fixed while running */
-	unsigned	batch;	  /* fixed while running */
-	worker	       *workers;
-	uint32_t	glock;	/* global queue lock */
-	spry_actor     *ghead;	/* global queue (glock) */
-	spry_actor     *gtail;	/* (glock) */
-	uint32_t	glen;	/* atomic hint: queued globally */
-	uint32_t	ilock;	/* idle stack lock */
-	worker	       *idle;	/* idle stack (ilock) */
-	uint32_t	nidle;	/* atomic */
-	uint32_t	nspin;	/* atomic: workers looking for work */
-	uint32_t	deaths; /* atomic: bumped per death while stopping */
-	shard		shards[SHARDS];
+	pthread_mutex_t mtx;      /* serializes start and stop */
+	uint32_t        running;  /* atomic: workers are up */
+	uint32_t        stopping; /* atomic (and under shard locks) */
+	uint32_t        quit;     /* atomic: workers must exit */
+	unsigned        nworkers; /* fixed while running */
+	unsigned        batch;    /* fixed while running */
+	worker         *workers;
+	uint32_t        glock;  /* global queue lock */
+	spry_actor     *ghead;  /* global queue (glock) */
+	spry_actor     *gtail;  /* (glock) */
+	uint32_t        glen;   /* atomic hint: queued globally */
+	uint32_t        ilock;  /* idle stack lock */
+	worker         *idle;   /* idle stack (ilock) */
+	uint32_t        nidle;  /* atomic */
+	uint32_t        nspin;  /* atomic: workers looking for work */
+	uint32_t        deaths; /* atomic: bumped per death while stopping */
+	shard           shards[SHARDS];
 } rt = {.mtx = PTHREAD_MUTEX_INITIALIZER};
 
 static _Thread_local worker *tls_worker;
@@ -286,8 +286,8 @@ park(worker *w)
 	spry__spin_lock(&rt.ilock);
 	spry__store_relaxed(&w->park, 0);
 	w->idle_next = rt.idle;
-	rt.idle	     = w;
-	w->idle	     = true;
+	rt.idle      = w;
+	w->idle      = true;
 	spry__spin_unlock(&rt.ilock);
 	spry__faa(&rt.nidle, 1); /* full barrier before the re-check */
 	if (!work_visible()) {
@@ -300,7 +300,7 @@ park(worker *w)
 		while (*pp != w) {
 			pp = &(*pp)->idle_next;
 		}
-		*pp	= w->idle_next;
+		*pp     = w->idle_next;
 		w->idle = false;
 		spry__fas(&rt.nidle, 1);
 		spry__faa(&rt.nspin, 1);
@@ -360,7 +360,8 @@ find_work(worker *w)
 			if (spry__timer_next() <= spry_now()) {
 				spry__timer_run(spry_now());
 			}
-			if ((a = find_local(w)) != NULL || (a = steal(w)) != NULL) {
+			if ((a = find_local(w)) != NULL ||
+			    (a = steal(w)) != NULL) {
 				stop_spinning();
 				return a;
 			}
@@ -378,7 +379,7 @@ find_work(worker *w)
 static void *
 worker_main(void *arg)
 {
-	worker	   *w = arg;
+	worker     *w = arg;
 	spry_actor *a;
 
 	tls_worker = w;
@@ -395,11 +396,11 @@ worker_main(void *arg)
 int
 spry__sched_actor_born(spry_actor *a)
 {
-	worker *w  = tls_worker;
-	size_t	i  = w != NULL ? (size_t)(w - rt.workers)
-			       : (size_t)((uintptr_t)a >> 6);
-	shard  *s  = &rt.shards[i % SHARDS];
-	int	rv = 0;
+	worker *w = tls_worker;
+	size_t  i =
+            w != NULL ? (size_t)(w - rt.workers) : (size_t)((uintptr_t)a >> 6);
+	shard *s  = &rt.shards[i % SHARDS];
+	int    rv = 0;
 
 	a->shard = (uint16_t)(s - rt.shards);
 	spry__spin_lock(&s->lock);
@@ -471,7 +472,8 @@ static bool
 registry_wait_empty(spry_time deadline)
 {
 	for (;;) {
-		uint32_t seen = spry__load_acq(&rt.deaths); /* before counting */
+		uint32_t seen =
+		    spry__load_acq(&rt.deaths); /* before counting */
 
 		if (registry_count() == 0) {
 			return true;
@@ -493,14 +495,18 @@ rt_start_locked(const spry_runtime_opts *opts)
 	if (spry__load_acq(&rt.running)) {
 		return SPRY_EBUSY;
 	}
-	if (opts != NULL && (opts->size != sizeof(*opts) ||
-				opts->workers > SPRY_RUNTIME_MAX_WORKERS)) {
+	if (opts != NULL &&
+	    (opts->size != sizeof(*opts) ||
+	        opts->workers > SPRY_RUNTIME_MAX_WORKERS)) {
 		return SPRY_EINVAL;
 	}
-	n = opts != NULL && opts->workers ? opts->workers
-					  : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
-	n = n < 1 ? 1 : n > SPRY_RUNTIME_MAX_WORKERS ? SPRY_RUNTIME_MAX_WORKERS : n;
-	rt.batch = opts != NULL && opts->batch ? opts->batch : DEFAULT_BATCH;
+	n          = opts != NULL && opts->workers ?
+	             opts->workers :
+	             (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+	n          = n < 1                        ? 1 :
+	             n > SPRY_RUNTIME_MAX_WORKERS ? SPRY_RUNTIME_MAX_WORKERS :
+	                                            n;
+	rt.batch   = opts != NULL && opts->batch ? opts->batch : DEFAULT_BATCH;
 	rt.workers = spry__alloc_aligned(64, n * sizeof(worker));
 	if (rt.workers == NULL) {
 		return SPRY_ENOMEM;
@@ -514,7 +520,7 @@ rt_start_locked(const spry_runtime_opts *opts)
 	spry__store_rel(&rt.running, 1);
 	for (unsigned i = 0; i < n; i++) {
 		if (pthread_create(&rt.workers[i].thread, NULL, worker_main,
-			&rt.workers[i]) != 0) {
+		        &rt.workers[i]) != 0) {
 			spry__store_rel(&rt.quit, 1);
 			for (unsigned j = 0; j < i; j++) {
 				spry__xchg(&rt.workers[j].park, 1);
@@ -620,7 +626,7 @@ spry_runtime_stop(void)
 	spry__free_aligned(rt.workers, rt.nworkers * sizeof(worker));
 	rt.workers  = NULL;
 	rt.nworkers = 0;
-	rt.idle	    = NULL;
+	rt.idle     = NULL;
 	rt.nidle = rt.nspin = 0;
 	spry__store_rel(&rt.running, 0);
 	spry__store_rel(&rt.stopping, 0);

@@ -91,8 +91,8 @@ typedef struct sup_state {
 static int
 sup_check_spec(const spry_child_spec *c)
 {
-	if (c->start == NULL || c->restart < 0
-	    || c->restart > SPRY_TEMPORARY) {
+	if (c->start == NULL || c->restart < 0 ||
+	    c->restart > SPRY_TEMPORARY) {
 		return SPRY_EINVAL;
 	}
 	if (c->shutdown < 0 && c->shutdown != SPRY_SHUTDOWN_BRUTAL) {
@@ -104,10 +104,10 @@ sup_check_spec(const spry_child_spec *c)
 static int
 sup_check(const spry_supervisor_opts *o)
 {
-	if (o == NULL || o->size != sizeof(*o) || o->strategy < 0
-	    || o->strategy > SPRY_REST_FOR_ONE || o->period < 0
-	    || (o->nchildren > 0 && o->children == NULL)
-	    || o->nchildren > SIZE_MAX / sizeof(sup_child)) {
+	if (o == NULL || o->size != sizeof(*o) || o->strategy < 0 ||
+	    o->strategy > SPRY_REST_FOR_ONE || o->period < 0 ||
+	    (o->nchildren > 0 && o->children == NULL) ||
+	    o->nchildren > SIZE_MAX / sizeof(sup_child)) {
 		return SPRY_EINVAL;
 	}
 	for (size_t i = 0; i < o->nchildren; i++) {
@@ -139,8 +139,8 @@ sup_alloc(const spry_supervisor_opts *o)
 	s->intensity = o->intensity;
 	s->period    = o->period != 0 ? o->period : SUP_DEFAULT_PERIOD;
 	s->n         = o->nchildren;
-	if (s->n > 0
-	    && (s->children = spry__alloc(s->n * sizeof(sup_child))) == NULL) {
+	if (s->n > 0 &&
+	    (s->children = spry__alloc(s->n * sizeof(sup_child))) == NULL) {
 		spry__free(s, sizeof(*s));
 		return NULL;
 	}
@@ -491,8 +491,8 @@ sup_on_down(sup_state *s, spry_actor *self, const spry_event *ev)
 	sup_child *c = NULL;
 
 	for (size_t i = 0; i < s->n && c == NULL; i++) {
-		if (s->children[i].actor == ev->actor
-		    && s->children[i].mref == ev->ref) {
+		if (s->children[i].actor == ev->actor &&
+		    s->children[i].mref == ev->ref) {
 			c = &s->children[i];
 		}
 	}
@@ -612,8 +612,8 @@ spry_supervisor_restarts(spry_actor *sup)
 	}
 	spry__spin_lock(&sup->lock);
 	v = (uintptr_t)spry__actor_state(sup);
-	n = (v & 1u) ? (uint64_t)(v >> 1)
-	             : spry__load_relaxed(&((sup_state *)v)->restarts);
+	n = (v & 1u) ? (uint64_t)(v >> 1) :
+	               spry__load_relaxed(&((sup_state *)v)->restarts);
 	spry__spin_unlock(&sup->lock);
 	return n;
 }

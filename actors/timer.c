@@ -15,8 +15,8 @@
 static struct {
 	uint32_t      lock; /* guards everything below */
 	spry__timer **heap; /* min-heap on when */
-	size_t	      len;
-	size_t	      cap;
+	size_t        len;
+	size_t        cap;
 	spry_time     next; /* heap[0]->when or NEVER; also read unlocked */
 } timers = {0, NULL, 0, 0, SPRY_TIME_NEVER};
 
@@ -24,7 +24,7 @@ static void
 heap_set(size_t i, spry__timer *t)
 {
 	timers.heap[i] = t;
-	t->idx	       = i;
+	t->idx         = i;
 }
 
 static void
@@ -71,7 +71,7 @@ heap_down(size_t i)
 static void
 heap_remove(spry__timer *t)
 {
-	size_t	     i	  = t->idx;
+	size_t       i    = t->idx;
 	spry__timer *last = timers.heap[--timers.len];
 
 	t->idx = SPRY__TIMER_IDLE;
@@ -92,7 +92,7 @@ heap_publish_next(void)
 static int
 heap_grow(void)
 {
-	size_t	      ncap = timers.cap ? timers.cap * 2 : 64;
+	size_t        ncap = timers.cap ? timers.cap * 2 : 64;
 	spry__timer **nh   = spry__alloc(ncap * sizeof(*nh));
 
 	if (nh == NULL) {
@@ -207,5 +207,5 @@ spry__timer_fini(void)
 	spry__free(timers.heap, timers.cap * sizeof(*timers.heap));
 	timers.heap = NULL;
 	timers.len = timers.cap = 0;
-	timers.next		= SPRY_TIME_NEVER;
+	timers.next             = SPRY_TIME_NEVER;
 }

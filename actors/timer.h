@@ -14,9 +14,9 @@
 
 /* spry__timer: an entry, embedded in its owner. */
 typedef struct spry__timer {
-	spry_time when;			      /* deadline (heap lock) */
-	size_t	  idx;			      /* heap slot or IDLE (lock) */
-	void (*cb)(struct spry__timer *t);    /* runs once when due */
+	spry_time when;                    /* deadline (heap lock) */
+	size_t    idx;                     /* heap slot or IDLE (lock) */
+	void (*cb)(struct spry__timer *t); /* runs once when due */
 } spry__timer;
 
 /* spry__timer_init readies t with callback cb. */
@@ -24,8 +24,8 @@ static inline void
 spry__timer_init(spry__timer *t, void (*cb)(spry__timer *))
 {
 	t->when = SPRY_TIME_NEVER;
-	t->idx	= SPRY__TIMER_IDLE;
-	t->cb	= cb;
+	t->idx  = SPRY__TIMER_IDLE;
+	t->cb   = cb;
 }
 
 /*

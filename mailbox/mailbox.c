@@ -15,16 +15,57 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-static inline void **
-mb_items(spry_mailbox *mb)
+static inline size_t
+ring_size(uint32_t mask)
 {
-	return (void **)(mb + 1);
+	return ((size_t)mask + 1) * (sizeof(void *) + sizeof(uint32_t));
+}
+
+static inline void **
+ring_items(void *ring)
+{
+	return ring;
 }
 
 static inline uint32_t *
-mb_seq(spry_mailbox *mb)
+ring_seq(void *ring, uint32_t mask)
 {
-	return (uint32_t *)(mb_items(mb) + mb->mask + 1);
+	return (uint32_t *)((void **)ring + mask + 1);
+}
+
+static void
+ring_init(void *ring, uint32_t mask)
+{
+	uint32_t *seq = ring_seq(ring, mask);
+
+	for (uint32_t i = 0; i <= mask; i++) {
+		seq[i] = i;
+	}
+}
+
+/* The ring, made on first use for a lazy mailbox; NULL when out of memory. */
+static void *
+mb_ring_make(spry_mailbox *mb)
+{
+	void *ring = spry__alloc(ring_size(mb->mask));
+	void *seen = NULL;
+
+	if (ring == NULL) {
+		return NULL;
+	}
+	ring_init(ring, mb->mask);
+	if (!__atomic_compare_exchange_n(&mb->ring, &seen, ring, false,
+	        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		spry__free(ring, ring_size(mb->mask)); /* another sender won */
+		return seen;
+	}
+	return ring;
+}
+
+static inline bool
+mb_ring_inline(const spry_mailbox *mb)
+{
+	return mb->ring == (const void *)(mb + 1);
 }
 
 static inline void
@@ -63,28 +104,27 @@ spry__mailbox_round(size_t cap)
 }
 
 size_t
-spry__mailbox_size(size_t cap)
+spry__mailbox_size(size_t cap, bool lazy)
 {
-	return sizeof(spry_mailbox) + cap * (sizeof(void *) + sizeof(uint32_t));
+	return sizeof(spry_mailbox) +
+	    (lazy ? 0 : ring_size((uint32_t)cap - 1));
 }
 
 void
-spry__mailbox_init(spry_mailbox *mb, size_t cap,
-    const spry_mailbox_opts *opts, spry__mailbox_free_fn free_cb)
+spry__mailbox_init(spry_mailbox *mb, size_t cap, const spry_mailbox_opts *opts,
+    spry__mailbox_free_fn free_cb, bool lazy)
 {
-	uint32_t *seq;
-
 	mb->mask    = (uint32_t)(cap - 1);
 	mb->refs    = 1;
-	mb->efd	    = -1;
+	mb->efd     = -1;
 	mb->free_cb = free_cb;
 	if (opts != NULL) {
-		mb->dispose	= opts->dispose_cb;
+		mb->dispose     = opts->dispose_cb;
 		mb->dispose_arg = opts->dispose_arg;
 	}
-	seq = mb_seq(mb);
-	for (uint32_t i = 0; i < cap; i++) {
-		seq[i] = i;
+	if (!lazy) {
+		mb->ring = mb + 1;
+		ring_init(mb->ring, mb->mask);
 	}
 }
 
@@ -92,8 +132,8 @@ int
 spry_mailbox_open_opts(spry_mailbox **out, const spry_mailbox_opts *opts)
 {
 	spry_mailbox_opts def = SPRY_MAILBOX_OPTS_INIT;
-	spry_mailbox	 *mb;
-	size_t		  cap;
+	spry_mailbox     *mb;
+	size_t            cap;
 
 	if (opts == NULL) {
 		opts = &def;
@@ -104,10 +144,10 @@ spry_mailbox_open_opts(spry_mailbox **out, const spry_mailbox_opts *opts)
 	if ((cap = spry__mailbox_round(opts->capacity)) == 0) {
 		return SPRY_EINVAL;
 	}
-	if ((mb = spry__alloc(spry__mailbox_size(cap))) == NULL) {
+	if ((mb = spry__alloc(spry__mailbox_size(cap, false))) == NULL) {
 		return SPRY_ENOMEM;
 	}
-	spry__mailbox_init(mb, cap, opts, NULL);
+	spry__mailbox_init(mb, cap, opts, NULL, false);
 	*out = mb;
 	return 0;
 }
@@ -149,10 +189,14 @@ spry_mailbox_release(spry_mailbox *mb)
 	if (mb->efd >= 0) {
 		close(mb->efd);
 	}
+	if (mb->ring != NULL && !mb_ring_inline(mb)) {
+		spry__free(mb->ring, ring_size(mb->mask));
+	}
 	if (mb->free_cb != NULL) {
 		mb->free_cb(mb);
 	} else {
-		spry__free(mb, spry__mailbox_size(mb->mask + 1));
+		spry__free(
+		    mb, spry__mailbox_size((size_t)mb->mask + 1, false));
 	}
 }
 
@@ -169,17 +213,36 @@ mb_unlink(spry__waiter **head, spry__waiter *w)
 		w->next->prev = w->prev;
 	}
 	w->next = w->prev = NULL;
-	w->linked	  = false;
+	w->linked         = false;
 }
 
+/* Set or clear flag bits of one side's word; lock held. */
 static void
-mb_update_listen(spry_mailbox *mb)
+mb_flag(uint64_t *word, uint64_t bits, bool on)
 {
-	uint32_t l = mb->efd >= 0 ? SPRY__LISTEN_FD : 0;
+	uint64_t now = spry__load_relaxed(word) & bits;
 
-	l |= mb->recvq != NULL ? SPRY__LISTEN_RECV : 0;
-	l |= mb->sendq != NULL ? SPRY__LISTEN_SEND : 0;
-	spry__xchg(&mb->listen, l);
+	if (on && now != bits) {
+		spry__for(word, bits);
+	} else if (!on && now != 0) {
+		spry__fand(word, ~bits);
+	}
+}
+
+/*
+ * Make the flags say who waits; lock held. A flag that is already up was
+ * raised by an RMW that the lock orders before us, so a waiter's re-check
+ * after this sees every claim its flag did not catch.
+ */
+static void
+mb_update_flags(spry_mailbox *mb)
+{
+	bool fd = mb->efd >= 0;
+
+	mb_flag(&mb->head, SPRY__MB_WAIT, mb->recvq != NULL);
+	mb_flag(&mb->tail, SPRY__MB_WAIT, mb->sendq != NULL);
+	mb_flag(&mb->head, SPRY__MB_FD, fd);
+	mb_flag(&mb->tail, SPRY__MB_FD, fd);
 }
 
 /*
@@ -223,58 +286,66 @@ mb_fd_lower(spry_mailbox *mb)
 	}
 }
 
-/* After a send published an item while someone listens. */
+/* After a send whose claim saw a flag: wake a receiver, raise the fd. */
 static void
 mb_after_send(spry_mailbox *mb)
 {
 	mb_lock(mb);
 	mb_fire(&mb->recvq, false);
 	mb_fd_raise(mb);
-	mb_update_listen(mb);
+	mb_update_flags(mb);
 	mb_unlock(mb);
 }
 
-/* After a receive freed a slot while someone listens. */
+/* After a receive whose claim saw a flag: wake a sender, lower the fd. */
 static void
 mb_after_recv(spry_mailbox *mb)
 {
 	mb_lock(mb);
 	mb_fire(&mb->sendq, false);
 	mb_fd_lower(mb);
-	mb_update_listen(mb);
+	mb_update_flags(mb);
 	mb_unlock(mb);
 }
 
 int
 spry_mailbox_trysend(spry_mailbox *mb, void *item)
 {
-	uint32_t *seq = mb_seq(mb);
+	uint32_t *seq;
+	void     *ring;
+	uint64_t  h;
 	uint32_t  pos, s, i;
 
 	if (spry__load_relaxed(&mb->closed)) {
 		return SPRY_ECLOSED;
 	}
-	pos = spry__load_relaxed(&mb->head);
+	if ((ring = spry__load_acq(&mb->ring)) == NULL &&
+	    (ring = mb_ring_make(mb)) == NULL) {
+		return SPRY_ENOMEM;
+	}
+	seq = ring_seq(ring, mb->mask);
+	h   = spry__load_relaxed(&mb->head);
 	for (;;) {
-		i = pos & mb->mask;
-		s = spry__load_acq(&seq[i]);
+		pos = (uint32_t)h;
+		i   = pos & mb->mask;
+		s   = spry__load_acq(&seq[i]);
 		if (s == pos) {
-			if (spry__cas(&mb->head, &pos, pos + 1)) {
-				break;
+			if (spry__cas(&mb->head, &h,
+			        (h & ~SPRY__MB_POS) | (uint32_t)(pos + 1))) {
+				break; /* h: the word we replaced, flags too */
 			}
 		} else if ((int32_t)(s - pos) < 0) {
 			return SPRY_EAGAIN; /* the slot is a lap behind */
 		} else {
-			pos = spry__load_relaxed(&mb->head);
+			h = spry__load_relaxed(&mb->head);
 		}
 	}
-	mb_items(mb)[i] = item;
-	/* Full barrier: publish before reading listen (see the header). */
-	spry__xchg(&seq[i], pos + 1);
+	ring_items(ring)[i] = item;
+	spry__store_rel(&seq[i], pos + 1);
 	if (mb->notify != NULL) {
 		mb->notify(mb);
 	}
-	if (spry__load_relaxed(&mb->listen) != 0) {
+	if ((h & ~SPRY__MB_POS) != 0) {
 		mb_after_send(mb);
 	}
 	return 0;
@@ -283,15 +354,24 @@ spry_mailbox_trysend(spry_mailbox *mb, void *item)
 int
 spry_mailbox_tryrecv(spry_mailbox *mb, void **item)
 {
-	uint32_t *seq = mb_seq(mb);
+	uint32_t *seq;
+	void     *ring;
+	uint64_t  t;
 	uint32_t  pos, s, i;
 
-	pos = spry__load_relaxed(&mb->tail);
+	if ((ring = spry__load_acq(&mb->ring)) == NULL) {
+		return spry__load_acq(&mb->closed) ? SPRY_ECLOSED :
+		                                     SPRY_EAGAIN;
+	}
+	seq = ring_seq(ring, mb->mask);
+	t   = spry__load_relaxed(&mb->tail);
 	for (;;) {
-		i = pos & mb->mask;
-		s = spry__load_acq(&seq[i]);
+		pos = (uint32_t)t;
+		i   = pos & mb->mask;
+		s   = spry__load_acq(&seq[i]);
 		if (s == pos + 1) {
-			if (spry__cas(&mb->tail, &pos, pos + 1)) {
+			if (spry__cas(&mb->tail, &t,
+			        (t & ~SPRY__MB_POS) | (uint32_t)(pos + 1))) {
 				break;
 			}
 		} else if ((int32_t)(s - (pos + 1)) < 0) {
@@ -301,18 +381,17 @@ spry_mailbox_tryrecv(spry_mailbox *mb, void **item)
 			 * closed, and the producer will wake us.
 			 */
 			if (spry__load_acq(&mb->closed) &&
-			    spry__load_acq(&mb->head) == pos) {
+			    (uint32_t)spry__load_acq(&mb->head) == pos) {
 				return SPRY_ECLOSED;
 			}
 			return SPRY_EAGAIN;
 		} else {
-			pos = spry__load_relaxed(&mb->tail);
+			t = spry__load_relaxed(&mb->tail);
 		}
 	}
-	*item = mb_items(mb)[i];
-	spry__xchg(&seq[i], pos + mb->mask + 1);
-	if ((spry__load_relaxed(&mb->listen) &
-		(SPRY__LISTEN_SEND | SPRY__LISTEN_FD)) != 0) {
+	*item = ring_items(ring)[i];
+	spry__store_rel(&seq[i], pos + mb->mask + 1);
+	if ((t & ~SPRY__MB_POS) != 0) {
 		mb_after_recv(mb);
 	}
 	return 0;
@@ -328,7 +407,7 @@ spry_mailbox_close(spry_mailbox *mb)
 	mb_fire(&mb->recvq, true);
 	mb_fire(&mb->sendq, true);
 	mb_fd_raise(mb);
-	mb_update_listen(mb);
+	mb_update_flags(mb);
 	mb_unlock(mb);
 	if (mb->notify != NULL) {
 		mb->notify(mb);
@@ -338,16 +417,22 @@ spry_mailbox_close(spry_mailbox *mb)
 bool
 spry__mailbox_empty(spry_mailbox *mb)
 {
-	uint32_t pos = spry__load_acq(&mb->tail);
+	void    *ring = spry__load_acq(&mb->ring);
+	uint32_t pos;
 
-	return spry__load_acq(&mb_seq(mb)[pos & mb->mask]) != pos + 1;
+	if (ring == NULL) {
+		return true;
+	}
+	pos = (uint32_t)spry__load_acq(&mb->tail);
+	return spry__load_acq(&ring_seq(ring, mb->mask)[pos & mb->mask]) !=
+	    pos + 1;
 }
 
 size_t
 spry_mailbox_len(const spry_mailbox *mb)
 {
-	uint32_t t = spry__load_acq(&mb->tail);
-	uint32_t h = spry__load_acq(&mb->head);
+	uint32_t t = (uint32_t)spry__load_acq(&mb->tail);
+	uint32_t h = (uint32_t)spry__load_acq(&mb->head);
 	uint32_t n = h - t;
 
 	/* A racing snapshot can be off; never report past capacity. */
@@ -369,7 +454,8 @@ spry_mailbox_closed(const spry_mailbox *mb)
 bool
 spry__mailbox_ready(spry_mailbox *mb, int dir)
 {
-	uint32_t pos, s;
+	void    *ring;
+	uint32_t pos;
 
 	if (spry__load_acq(&mb->closed)) {
 		return true;
@@ -377,15 +463,41 @@ spry__mailbox_ready(spry_mailbox *mb, int dir)
 	if (dir == SPRY_SELECT_RECV) {
 		return !spry__mailbox_empty(mb);
 	}
-	pos = spry__load_acq(&mb->head);
-	s   = spry__load_acq(&mb_seq(mb)[pos & mb->mask]);
-	return s == pos;
+	if ((ring = spry__load_acq(&mb->ring)) == NULL) {
+		return true; /* a lazy ring is made by the send */
+	}
+	pos = (uint32_t)spry__load_acq(&mb->head);
+	return spry__load_acq(&ring_seq(ring, mb->mask)[pos & mb->mask]) ==
+	    pos;
+}
+
+bool
+spry__mailbox_settling(spry_mailbox *mb, int dir)
+{
+	void    *ring = spry__load_acq(&mb->ring);
+	uint32_t h, t, s;
+
+	if (ring == NULL) {
+		return false;
+	}
+	t = (uint32_t)spry__load_acq(&mb->tail);
+	h = (uint32_t)spry__load_acq(&mb->head);
+	if (dir == SPRY_SELECT_RECV) {
+		/* Claimed at t, not yet published. */
+		s = spry__load_acq(&ring_seq(ring, mb->mask)[t & mb->mask]);
+		return h != t && s != t + 1;
+	}
+	/* Not full by position, yet the slot at h is not free: taken at
+	 * h - capacity, not yet handed back. */
+	s = spry__load_acq(&ring_seq(ring, mb->mask)[h & mb->mask]);
+	return h - t <= mb->mask && s != h;
 }
 
 int
 spry__mailbox_wait_add(spry_mailbox *mb, int dir, spry__waiter *w)
 {
-	spry__waiter **head = dir == SPRY_SELECT_RECV ? &mb->recvq : &mb->sendq;
+	spry__waiter **head =
+	    dir == SPRY_SELECT_RECV ? &mb->recvq : &mb->sendq;
 
 	mb_lock(mb);
 	w->prev = NULL;
@@ -393,9 +505,9 @@ spry__mailbox_wait_add(spry_mailbox *mb, int dir, spry__waiter *w)
 	if (*head != NULL) {
 		(*head)->prev = w;
 	}
-	*head	  = w;
+	*head     = w;
 	w->linked = true;
-	mb_update_listen(mb); /* full barrier before the caller re-checks */
+	mb_update_flags(mb); /* full barrier before the caller re-checks */
 	mb_unlock(mb);
 	return 0;
 }
@@ -405,8 +517,9 @@ spry__mailbox_wait_del(spry_mailbox *mb, int dir, spry__waiter *w)
 {
 	mb_lock(mb);
 	if (w->linked) {
-		mb_unlink(dir == SPRY_SELECT_RECV ? &mb->recvq : &mb->sendq, w);
-		mb_update_listen(mb);
+		mb_unlink(
+		    dir == SPRY_SELECT_RECV ? &mb->recvq : &mb->sendq, w);
+		mb_update_flags(mb);
 	}
 	mb_unlock(mb);
 }
@@ -414,16 +527,15 @@ spry__mailbox_wait_del(spry_mailbox *mb, int dir, spry__waiter *w)
 void
 spry__mailbox_pass(spry_mailbox *mb, int dir)
 {
-	uint32_t bit = dir == SPRY_SELECT_RECV ? SPRY__LISTEN_RECV
-					       : SPRY__LISTEN_SEND;
+	uint64_t *word = dir == SPRY_SELECT_RECV ? &mb->head : &mb->tail;
 
-	if ((spry__load_acq(&mb->listen) & bit) == 0 ||
+	if ((spry__load_acq(word) & SPRY__MB_WAIT) == 0 ||
 	    !spry__mailbox_ready(mb, dir)) {
 		return;
 	}
 	mb_lock(mb);
 	mb_fire(dir == SPRY_SELECT_RECV ? &mb->recvq : &mb->sendq, false);
-	mb_update_listen(mb);
+	mb_update_flags(mb);
 	mb_unlock(mb);
 }
 
@@ -441,9 +553,12 @@ spry_mailbox_fd(spry_mailbox *mb, int *fd)
 		if (mb->efd < 0) {
 			rv = errno == ENOMEM ? SPRY_ENOMEM : SPRY_ENOFILES;
 		} else {
-			mb_update_listen(mb);
+			mb_update_flags(mb);
+			/* A send claimed before the flag rose raises nothing
+			 * itself: count it as queued. */
 			if (spry__load_acq(&mb->closed) ||
-			    !spry__mailbox_empty(mb)) {
+			    !spry__mailbox_empty(mb) ||
+			    spry__mailbox_settling(mb, SPRY_SELECT_RECV)) {
 				mb_fd_raise(mb);
 			}
 		}

@@ -8,13 +8,19 @@
  * published or taken, so neither side ever waits for the other. ck_ring
  * was measured and rejected here: its mp enqueue spins until every earlier
  * producer has committed, so one preempted producer stalls all others.
+ * A send plus a receive costs two locked instructions (the two CASes).
  *
- * Waking: a mailbox keeps lists of parked waiters (blocking calls and
- * selects) under a mutex that only the slow path takes. `listen` is the
- * fast-path flag word: a producer or consumer that sees it zero after its
- * full-barrier publish knows nobody waits and skips the lock. A waiter
- * sets it (under the lock, full barrier) before its final re-check, so
- * either the waiter sees the item or the producer sees the flag (Dekker).
+ * Waking: parked waiters (blocking calls, selects) sit on lists under a
+ * spinlock that only the slow path takes. Their presence is a flag bit in
+ * the word the other side CASes anyway: waiting receivers flag `head`,
+ * waiting senders flag `tail`. A producer's claiming CAS therefore sees
+ * the flag if it was set first; if the claim came first, the waiter's
+ * re-check finds the slot claimed, and it does not park while a claimed
+ * slot is still being published ("settling"), so no wake-up is lost and
+ * no extra fence is needed on the fast path.
+ *
+ * The ring of an actor's mailbox is allocated on the first send, so an
+ * actor that was never sent anything costs only the header.
  */
 #ifndef SPRY_MAILBOX_MAILBOX_H
 #define SPRY_MAILBOX_MAILBOX_H
@@ -24,10 +30,10 @@
 
 #include <stddef.h>
 
-/* listen bits */
-#define SPRY__LISTEN_RECV 1u /* recvq is not empty */
-#define SPRY__LISTEN_SEND 2u /* sendq is not empty */
-#define SPRY__LISTEN_FD 4u   /* an eventfd mirrors readiness */
+/* head and tail words: a position in the low 32 bits, flags above. */
+#define SPRY__MB_POS 0xffffffffull
+#define SPRY__MB_WAIT (1ull << 32) /* head: receivers wait; tail: senders */
+#define SPRY__MB_FD (1ull << 33)   /* an eventfd mirrors readiness */
 
 /*
  * spry__waiter: one registration of a parker on one mailbox direction.
@@ -36,9 +42,9 @@
 typedef struct spry__waiter {
 	struct spry__waiter *next;   /* in the mailbox list (lock) */
 	struct spry__waiter *prev;   /* in the mailbox list (lock) */
-	spry__parker	    *parker; /* fired when the case may proceed */
-	uint32_t	     value;  /* value to fire with */
-	bool		     linked; /* in a list now (lock) */
+	spry__parker        *parker; /* fired when the case may proceed */
+	uint32_t             value;  /* value to fire with */
+	bool                 linked; /* in a list now (lock) */
 } spry__waiter;
 
 /*
@@ -54,38 +60,39 @@ typedef void (*spry__mailbox_notify_fn)(spry_mailbox *mb);
 typedef void (*spry__mailbox_free_fn)(spry_mailbox *mb);
 
 struct spry_mailbox {
-	uint32_t head;	 /* next position to send to (producers, CAS) */
-	uint32_t tail;	 /* next position to receive (consumers, CAS) */
-	uint32_t mask;	 /* capacity - 1; fixed */
-	uint32_t refs;	 /* references (atomic) */
-	uint32_t listen; /* SPRY__LISTEN_* (set under lock, read freely) */
+	uint64_t head;   /* send position | flags (producers CAS) */
+	uint64_t tail;   /* receive position | flags (consumers CAS) */
+	void    *ring;   /* items[mask+1], then seq[mask+1]; lazy (atomic) */
+	uint32_t mask;   /* capacity - 1; fixed */
+	uint32_t refs;   /* references (atomic) */
 	uint32_t closed; /* 1 once closed (atomic) */
-	uint32_t lock;	 /* slow-path spinlock: waiter lists, efd */
+	uint32_t lock;   /* slow-path spinlock: waiter lists, efd, flags */
 	uint32_t raised; /* efd is readable (lock) */
-	int	 efd;	 /* eventfd or -1 (lock) */
-	spry__waiter	       *recvq;	 /* waiting receivers (lock) */
-	spry__waiter	       *sendq;	 /* waiting senders (lock) */
-	spry__mailbox_notify_fn notify;	 /* owner hook, set once */
-	spry__mailbox_free_fn	free_cb; /* storage owner; NULL: spry__free */
-	spry_dispose_cb		dispose; /* frees leftovers; fixed */
-	void		       *dispose_arg; /* for dispose */
-	/* followed by: void *items[mask+1]; uint32_t seq[mask+1]; */
+	int      efd;    /* eventfd or -1 (lock) */
+	spry__waiter           *recvq;   /* waiting receivers (lock) */
+	spry__waiter           *sendq;   /* waiting senders (lock) */
+	spry__mailbox_notify_fn notify;  /* owner hook, set once */
+	spry__mailbox_free_fn   free_cb; /* storage owner; NULL: spry__free */
+	spry_dispose_cb         dispose; /* frees leftovers; fixed */
+	void                   *dispose_arg; /* for dispose */
+	                                     /* an eager ring follows here */
 };
 
 /*
  * spry__mailbox_size is the allocation size of a mailbox with capacity
- * cap (a power of two), so owners can embed one.
+ * cap (a power of two), so owners can embed one; a lazy mailbox allocates
+ * its ring on the first send and needs only the header.
  */
-size_t spry__mailbox_size(size_t cap);
+size_t spry__mailbox_size(size_t cap, bool lazy);
 
 /*
  * spry__mailbox_init initializes a mailbox in zeroed caller-provided
- * storage of spry__mailbox_size(cap) bytes (cap from spry__mailbox_round),
- * with one reference. free_cb frees the storage when the last reference
- * goes (NULL: spry__free).
+ * storage of spry__mailbox_size(cap, lazy) bytes (cap from
+ * spry__mailbox_round), with one reference. free_cb frees the storage when
+ * the last reference goes (NULL: spry__free).
  */
 void spry__mailbox_init(spry_mailbox *mb, size_t cap,
-    const spry_mailbox_opts *opts, spry__mailbox_free_fn free_cb);
+    const spry_mailbox_opts *opts, spry__mailbox_free_fn free_cb, bool lazy);
 
 /* spry__mailbox_round rounds a requested capacity; 0 for invalid. */
 size_t spry__mailbox_round(size_t cap);
@@ -104,6 +111,15 @@ bool spry__mailbox_empty(spry_mailbox *mb);
  * (SPRY_SELECT_RECV/SEND) could proceed now (closed counts as ready).
  */
 bool spry__mailbox_ready(spry_mailbox *mb, int dir);
+
+/*
+ * spry__mailbox_settling tells whether a slot in direction dir has been
+ * claimed by the other side and not yet handed over (a producer between
+ * its claim and its publish, or a consumer between its claim and freeing
+ * the slot). A waiter must not park then: that other side may have
+ * claimed before the waiter's flag was up and will not wake it.
+ */
+bool spry__mailbox_settling(spry_mailbox *mb, int dir);
 
 /* spry__mailbox_wait_add links w for direction dir. */
 int spry__mailbox_wait_add(spry_mailbox *mb, int dir, spry__waiter *w);

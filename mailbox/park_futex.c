@@ -25,13 +25,13 @@
 void
 spry__futex_wait(uint32_t *addr, uint32_t val, spry_time deadline)
 {
-	struct timespec	 ts;
+	struct timespec  ts;
 	struct timespec *tsp = NULL;
 
 	if (deadline != SPRY_TIME_NEVER) {
 		ts.tv_sec  = deadline / 1000000000;
 		ts.tv_nsec = deadline % 1000000000;
-		tsp	   = &ts;
+		tsp        = &ts;
 	}
 	syscall(SYS_futex, addr, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, val,
 	    tsp, NULL, FUTEX_BITSET_MATCH_ANY);

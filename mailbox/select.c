@@ -9,7 +9,8 @@
  * it, the deadline passes or the ctx ends. Whoever fires a waiter unlinks
  * it; the selector unlinks the rest, retries, and if it did not use the
  * wake-up it was given, passes it on (spry__mailbox_pass), so no wake-up
- * is ever lost between competing waiters.
+ * is ever lost between competing waiters. It never parks while a case's
+ * slot is mid-hand-over (spry__mailbox_settling): it yields and retries.
  *
  * A ctx reaches this layer through its public face only: its deadline
  * bounds the park, and its done mailbox is one more case.
@@ -20,6 +21,7 @@
 #include "spry/ctx.h"
 #include "spry/error.h"
 
+#include <sched.h>
 #include <string.h>
 
 #define SELECT_MAX_CASES 65536
@@ -29,7 +31,7 @@
 static _Thread_local uint64_t select_rng;
 
 static size_t
-select_start(size_t n)
+select_rand(size_t n)
 {
 	uint64_t x = select_rng;
 
@@ -65,11 +67,31 @@ select_try(spry_select_case *c)
 	return 0;
 }
 
+/*
+ * Perform one ready case, chosen uniformly among the ready ones (Go's
+ * fairness): a reservoir pick over a readiness pass, which only loads.
+ * If the pick is lost to a racing thread, fall back to trying every case.
+ */
 static int
 select_scan(spry_select_case *cases, size_t n, size_t *chosen)
 {
-	size_t start = n > 1 ? select_start(n) : 0;
+	size_t start = n > 1 ? select_rand(n) : 0;
+	size_t pick  = n;
+	size_t ready = 0;
 
+	for (size_t k = 0; k < n && n > 1; k++) {
+		size_t i = start + k < n ? start + k : start + k - n;
+		spry_select_case *c = &cases[i];
+
+		if (c->mb != NULL && spry__mailbox_ready(c->mb, c->dir) &&
+		    (++ready == 1 || select_rand(ready) == 0)) {
+			pick = i;
+		}
+	}
+	if (pick < n && select_try(&cases[pick]) == 0) {
+		*chosen = pick;
+		return 0;
+	}
 	for (size_t k = 0; k < n; k++) {
 		size_t i = start + k < n ? start + k : start + k - n;
 
@@ -79,6 +101,19 @@ select_scan(spry_select_case *cases, size_t n, size_t *chosen)
 		}
 	}
 	return SPRY_EAGAIN;
+}
+
+/* Whether any case's mailbox has a hand-over in flight (see settling). */
+static bool
+select_settling(const spry_select_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (cases[i].mb != NULL &&
+		    spry__mailbox_settling(cases[i].mb, cases[i].dir)) {
+			return true;
+		}
+	}
+	return false;
 }
 
 static int
@@ -118,14 +153,15 @@ spry_tryselect(spry_select_case *cases, size_t n, size_t *chosen)
  * be unused). Returns 0 with *chosen, or the ctx's error.
  */
 static int
-select_block(spry_ctx *ctx, spry_select_case *cases, size_t n,
-    size_t *chosen, spry__waiter *w)
+select_block(spry_ctx *ctx, spry_select_case *cases, size_t n, size_t *chosen,
+    spry__waiter *w)
 {
-	spry_mailbox *done	   = ctx != NULL ? spry_ctx_done(ctx) : NULL;
+	spry_mailbox *done     = ctx != NULL ? spry_ctx_done(ctx) : NULL;
 	spry_time     deadline = spry_ctx_deadline(ctx);
 	spry__parker  p;
 	uint32_t      fired;
-	int	      rv;
+	bool          settling;
+	int           rv;
 
 	for (;;) {
 		spry__parker_init(&p);
@@ -143,7 +179,13 @@ select_block(spry_ctx *ctx, spry_select_case *cases, size_t n,
 		if (rv != 0 && done != NULL && spry_mailbox_closed(done)) {
 			rv = spry_ctx_err(ctx);
 		}
-		if (rv == SPRY_EAGAIN) {
+		/*
+		 * Park unless a hand-over is in flight on one of our cases:
+		 * whoever claimed that slot before our flag rose will not
+		 * wake us, so wait for it by yielding and trying again.
+		 */
+		settling = rv == SPRY_EAGAIN && select_settling(cases, n);
+		if (rv == SPRY_EAGAIN && !settling) {
 			spry__parker_wait(&p, deadline);
 		}
 		for (size_t i = 0; i <= n; i++) {
@@ -162,7 +204,12 @@ select_block(spry_ctx *ctx, spry_select_case *cases, size_t n,
 				rv = SPRY_ETIMEDOUT;
 			} else if (fired == SPRY__PARK_FIRED + n) {
 				rv = spry_ctx_err(ctx);
+			} else if (settling && spry_now() >= deadline) {
+				rv = SPRY_ETIMEDOUT;
 			} else {
+				if (settling) {
+					sched_yield();
+				}
 				rv = select_scan(cases, n, chosen);
 			}
 		}
@@ -177,7 +224,8 @@ select_block(spry_ctx *ctx, spry_select_case *cases, size_t n,
 		 * receiver beside a queued item. pass is a no-op unless
 		 * someone waits and the mailbox is ready.
 		 */
-		if (fired >= SPRY__PARK_FIRED && fired < SPRY__PARK_FIRED + n) {
+		if (fired >= SPRY__PARK_FIRED &&
+		    fired < SPRY__PARK_FIRED + n) {
 			size_t j = fired - SPRY__PARK_FIRED;
 
 			spry__mailbox_pass(cases[j].mb, cases[j].dir);
@@ -193,8 +241,8 @@ spry_select(spry_ctx *ctx, spry_select_case *cases, size_t n, size_t *chosen)
 {
 	spry__waiter  stack[SELECT_STACK_CASES + 1];
 	spry__waiter *w = stack;
-	size_t	      usable;
-	int	      rv;
+	size_t        usable;
+	int           rv;
 
 	if (chosen == NULL) {
 		return SPRY_EINVAL;
@@ -228,8 +276,8 @@ int
 spry_mailbox_send(spry_ctx *ctx, spry_mailbox *mb, void *item)
 {
 	spry_select_case c = {mb, SPRY_SELECT_SEND, item, 0};
-	size_t		 i;
-	int		 rv;
+	size_t           i;
+	int              rv;
 
 	if (mb == NULL) {
 		return SPRY_EINVAL;
@@ -245,8 +293,8 @@ int
 spry_mailbox_recv(spry_ctx *ctx, spry_mailbox *mb, void **item)
 {
 	spry_select_case c = {mb, SPRY_SELECT_RECV, NULL, 0};
-	size_t		 i;
-	int		 rv;
+	size_t           i;
+	int              rv;
 
 	if (mb == NULL || item == NULL) {
 		return SPRY_EINVAL;

@@ -26,16 +26,16 @@
 
 #include "spry/defs.h"
 
-typedef struct spry_actor spry_actor;
-typedef struct spry_ctx spry_ctx;
+typedef struct spry_actor   spry_actor;
+typedef struct spry_ctx     spry_ctx;
 typedef struct spry_mailbox spry_mailbox;
 
 /* Event types seen by behaviors. */
 enum spry_event_type {
-	SPRY_EV_START = 1,  /* first event, before any message */
-	SPRY_EV_MSG = 2,    /* msg: an item from the mailbox */
-	SPRY_EV_TIMER = 3,  /* msg: the tag given to spry_actor_after */
-	SPRY_EV_DOWN = 4,   /* a monitored actor ended */
+	SPRY_EV_START  = 1, /* first event, before any message */
+	SPRY_EV_MSG    = 2, /* msg: an item from the mailbox */
+	SPRY_EV_TIMER  = 3, /* msg: the tag given to spry_actor_after */
+	SPRY_EV_DOWN   = 4, /* a monitored actor ended */
 	SPRY_EV_CANCEL = 5, /* the actor must end; last event */
 };
 
@@ -44,17 +44,17 @@ enum spry_event_type {
  * a type are meaningful; the event is valid during the call only.
  */
 typedef struct spry_event {
-	int type;	   /* an spry_event_type */
-	void *msg;	   /* MSG: the item (now owned by the behavior);
-			      TIMER: the tag */
-	spry_actor *actor; /* DOWN: the actor that ended (borrowed) */
-	int reason;	   /* DOWN: its exit reason; CANCEL: SPRY_ECANCELED
-			      or SPRY_ETIMEDOUT */
-	uint64_t ref;	   /* DOWN: the monitor ref; TIMER: the timer id */
+	int   type;         /* an spry_event_type */
+	void *msg;          /* MSG: the item (now owned by the behavior);
+	                       TIMER: the tag */
+	spry_actor *actor;  /* DOWN: the actor that ended (borrowed) */
+	int         reason; /* DOWN: its exit reason; CANCEL: SPRY_ECANCELED
+	                       or SPRY_ETIMEDOUT */
+	uint64_t ref;       /* DOWN: the monitor ref; TIMER: the timer id */
 } spry_event;
 
 /* Behavior results and exit reasons. */
-#define SPRY_CONTINUE 0	      /* keep running */
+#define SPRY_CONTINUE 0         /* keep running */
 #define SPRY_EXIT_NORMAL (-1)   /* ended by choice */
 #define SPRY_EXIT_SHUTDOWN (-2) /* ended because it was told to */
 #define SPRY_EXIT_KILLED (-3)   /* ended by spry_actor_kill */
@@ -86,17 +86,17 @@ typedef void (*spry_actor_exit_cb)(spry_actor *self, int reason, void *state);
  * spry_actor_opts: spawn settings. Begin from SPRY_ACTOR_OPTS_INIT.
  */
 typedef struct spry_actor_opts {
-	size_t size;		    /* sizeof(spry_actor_opts) */
-	spry_behavior_fn behavior;  /* required */
-	void *state;		    /* passed to behavior and exit_cb */
-	spry_ctx *ctx;		    /* ends the actor when it ends; NULL:
-				       background (only stop, kill or
-				       spry_runtime_stop end it) */
-	size_t capacity;	    /* mailbox capacity; 0: 16 */
-	spry_actor_exit_cb exit_cb; /* NULL: none */
+	size_t           size;       /* sizeof(spry_actor_opts) */
+	spry_behavior_fn behavior;   /* required */
+	void            *state;      /* passed to behavior and exit_cb */
+	spry_ctx        *ctx;        /* ends the actor when it ends; NULL:
+	                                background (only stop, kill or
+	                                spry_runtime_stop end it) */
+	size_t             capacity; /* mailbox capacity; 0: 16 */
+	spry_actor_exit_cb exit_cb;  /* NULL: none */
 	void (*dispose_cb)(void *msg, void *arg); /* frees messages left
-						     in the mailbox */
-	void *dispose_arg;			  /* for dispose_cb */
+	                                             in the mailbox */
+	void *dispose_arg;                        /* for dispose_cb */
 } spry_actor_opts;
 
 #define SPRY_ACTOR_OPTS_INIT                                                  \

@@ -19,7 +19,7 @@
 
 #include "spry/defs.h"
 
-typedef struct spry_ctx spry_ctx;
+typedef struct spry_ctx     spry_ctx;
 typedef struct spry_mailbox spry_mailbox;
 
 /*

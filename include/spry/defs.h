@@ -28,9 +28,9 @@ typedef int64_t spry_duration;
 #define SPRY_TIME_NEVER INT64_MAX
 
 /* Duration helpers: SPRY_MSEC(5) is five milliseconds. */
-#define SPRY_USEC(n) ((spry_duration)(n) * 1000)
-#define SPRY_MSEC(n) ((spry_duration)(n) * 1000000)
-#define SPRY_SEC(n) ((spry_duration)(n) * 1000000000)
+#define SPRY_USEC(n) ((spry_duration)(n)*1000)
+#define SPRY_MSEC(n) ((spry_duration)(n)*1000000)
+#define SPRY_SEC(n) ((spry_duration)(n)*1000000000)
 
 /*
  * spry_now returns the current monotonic time (CLOCK_MONOTONIC) in

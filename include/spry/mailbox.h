@@ -19,7 +19,7 @@
 #include "spry/defs.h"
 
 typedef struct spry_mailbox spry_mailbox;
-typedef struct spry_ctx spry_ctx;
+typedef struct spry_ctx     spry_ctx;
 
 /* SPRY_MAILBOX_CAPACITY: the default capacity, the seed's async buffer. */
 #define SPRY_MAILBOX_CAPACITY 16
@@ -38,10 +38,10 @@ typedef void (*spry_dispose_cb)(void *item, void *arg);
  * SPRY_MAILBOX_OPTS_INIT so fields added later get their defaults.
  */
 typedef struct spry_mailbox_opts {
-	size_t size;		    /* sizeof(spry_mailbox_opts) */
-	size_t capacity;	    /* 0: SPRY_MAILBOX_CAPACITY */
-	spry_dispose_cb dispose_cb; /* frees leftover items; NULL: none */
-	void *dispose_arg;	    /* last argument of dispose_cb */
+	size_t          size;        /* sizeof(spry_mailbox_opts) */
+	size_t          capacity;    /* 0: SPRY_MAILBOX_CAPACITY */
+	spry_dispose_cb dispose_cb;  /* frees leftover items; NULL: none */
+	void           *dispose_arg; /* last argument of dispose_cb */
 } spry_mailbox_opts;
 
 #define SPRY_MAILBOX_OPTS_INIT                                                \
@@ -52,10 +52,9 @@ typedef struct spry_mailbox_opts {
 /*
  * spry_mailbox_open creates a mailbox holding at least `capacity` items
  * (0 means SPRY_MAILBOX_CAPACITY; the capacity is rounded up to a power of
- * two, see spry_mailbox_capacity). The caller gets one reference and must
- * give it back with spry_mailbox_release.
- * Errors: SPRY_EINVAL (out NULL, capacity over SPRY_MAILBOX_MAX_CAPACITY),
- * SPRY_ENOMEM.
+ * two, at least 2, see spry_mailbox_capacity). The caller gets one reference
+ * and must give it back with spry_mailbox_release. Errors: SPRY_EINVAL (out
+ * NULL, capacity over SPRY_MAILBOX_MAX_CAPACITY), SPRY_ENOMEM.
  */
 SPRY_API int spry_mailbox_open(spry_mailbox **out, size_t capacity);
 
@@ -154,10 +153,10 @@ enum spry_select_dir {
  * never chosen (Go's nil channel).
  */
 typedef struct spry_select_case {
-	spry_mailbox *mb; /* the mailbox, or NULL to disable the case */
-	int dir;	  /* SPRY_SELECT_RECV or SPRY_SELECT_SEND */
-	void *item;	  /* SEND: the item; RECV: receives the item */
-	int err;	  /* chosen case: 0, or SPRY_ECLOSED if closed */
+	spry_mailbox *mb;   /* the mailbox, or NULL to disable the case */
+	int           dir;  /* SPRY_SELECT_RECV or SPRY_SELECT_SEND */
+	void         *item; /* SEND: the item; RECV: receives the item */
+	int           err;  /* chosen case: 0, or SPRY_ECLOSED if closed */
 } spry_select_case;
 
 /*

@@ -17,9 +17,9 @@
  * fields added later get their defaults.
  */
 typedef struct spry_runtime_opts {
-	size_t size;	  /* sizeof(spry_runtime_opts) */
+	size_t   size;    /* sizeof(spry_runtime_opts) */
 	unsigned workers; /* worker threads; 0: one per online CPU */
-	unsigned batch;	  /* messages an actor runs per turn; 0: 64 */
+	unsigned batch;   /* messages an actor runs per turn; 0: 64 */
 } spry_runtime_opts;
 
 #define SPRY_RUNTIME_OPTS_INIT                                                \

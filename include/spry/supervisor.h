@@ -16,8 +16,8 @@
 
 /* Strategies: what a child's failure does to its siblings. */
 enum spry_strategy {
-	SPRY_ONE_FOR_ONE = 1,  /* restart only that child */
-	SPRY_ONE_FOR_ALL = 2,  /* stop all, restart all */
+	SPRY_ONE_FOR_ONE  = 1, /* restart only that child */
+	SPRY_ONE_FOR_ALL  = 2, /* stop all, restart all */
 	SPRY_REST_FOR_ONE = 3, /* stop and restart it and those after it */
 };
 
@@ -44,12 +44,12 @@ typedef int (*spry_child_start_fn)(
 
 /* spry_child_spec: one child of a supervisor. */
 typedef struct spry_child_spec {
-	const char *name;	   /* for diagnostics; may be NULL */
-	spry_child_start_fn start; /* required */
-	void *arg;		   /* last argument of start */
-	int restart;		   /* spry_restart; 0: SPRY_PERMANENT */
-	spry_duration shutdown;	   /* grace before a kill on stop; 0: 5 s;
-				      SPRY_SHUTDOWN_BRUTAL: kill at once */
+	const char         *name;     /* for diagnostics; may be NULL */
+	spry_child_start_fn start;    /* required */
+	void               *arg;      /* last argument of start */
+	int                 restart;  /* spry_restart; 0: SPRY_PERMANENT */
+	spry_duration       shutdown; /* grace before a kill on stop; 0: 5 s;
+	                                 SPRY_SHUTDOWN_BRUTAL: kill at once */
 } spry_child_spec;
 
 /*
@@ -57,13 +57,13 @@ typedef struct spry_child_spec {
  * SPRY_SUPERVISOR_OPTS_INIT. The children array is copied.
  */
 typedef struct spry_supervisor_opts {
-	size_t size;			 /* sizeof(spry_supervisor_opts) */
-	int strategy;			 /* spry_strategy; 0: ONE_FOR_ONE */
-	unsigned intensity;		 /* restarts allowed per period */
-	spry_duration period;		 /* 0: 5 s */
-	spry_ctx *ctx;			 /* parent ctx; NULL: background */
-	const spry_child_spec *children; /* started in this order */
-	size_t nchildren;
+	size_t                 size;      /* sizeof(spry_supervisor_opts) */
+	int                    strategy;  /* spry_strategy; 0: ONE_FOR_ONE */
+	unsigned               intensity; /* restarts allowed per period */
+	spry_duration          period;    /* 0: 5 s */
+	spry_ctx              *ctx;       /* parent ctx; NULL: background */
+	const spry_child_spec *children;  /* started in this order */
+	size_t                 nchildren;
 } spry_supervisor_opts;
 
 /* OTP's defaults: one-for-one, at most 1 restart in 5 seconds. */

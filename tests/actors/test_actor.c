@@ -18,8 +18,8 @@
 
 /* A report from an actor: what happened, with two numbers. */
 typedef struct report {
-	int	 what;
-	int	 a;
+	int      what;
+	int      a;
 	uint64_t b;
 } report;
 
@@ -34,8 +34,8 @@ put(int what, int a, uint64_t b)
 
 	assert_non_null(r);
 	r->what = what;
-	r->a	= a;
-	r->b	= b;
+	r->a    = a;
+	r->b    = b;
 	/* Reports are few; the mailbox is big: never full. */
 	assert_int_equal(spry_mailbox_trysend(reports, r), 0);
 }
@@ -45,8 +45,8 @@ static report
 get(void)
 {
 	spry_ctx *ctx;
-	void	 *item = NULL;
-	report	  r;
+	void     *item = NULL;
+	report    r;
 
 	assert_int_equal(spry_ctx_with_timeout(&ctx, NULL, SPRY_SEC(20)), 0);
 	spry_test_check(spry_mailbox_recv(ctx, reports, &item), 0);
@@ -145,7 +145,7 @@ spawn_reporter(spry_ctx *ctx)
 
 	o.behavior = reporter;
 	o.exit_cb  = report_exit;
-	o.ctx	   = ctx;
+	o.ctx      = ctx;
 	spry_test_check(spry_actor_spawn(&a, &o), 0);
 	return a;
 }
@@ -154,7 +154,7 @@ static void
 test_start_comes_first_then_messages_in_order(void **state)
 {
 	spry_actor *a = spawn_reporter(NULL);
-	int	    reason;
+	int         reason;
 
 	(void)state;
 	for (int i = 2; i < 10; i++) {
@@ -177,14 +177,15 @@ static void
 test_failure_code_is_the_exit_reason_and_sends_then_fail(void **state)
 {
 	spry_actor *a = spawn_reporter(NULL);
-	int	    reason;
+	int         reason;
 
 	(void)state;
 	spry_test_check(spry_actor_send(a, (void *)(uintptr_t)0), 0);
 	spry_test_check(spry_actor_wait(NULL, a, &reason), 0);
 	assert_int_equal(reason, SPRY_EPROTO);
 	assert_true(spry_exit_abnormal(reason));
-	spry_test_check(spry_actor_send(a, (void *)(uintptr_t)5), SPRY_ECLOSED);
+	spry_test_check(
+	    spry_actor_send(a, (void *)(uintptr_t)5), SPRY_ECLOSED);
 	expect(R_START, 0);
 	expect(R_SELF, 1);
 	expect(R_EXIT, SPRY_EPROTO);
@@ -218,7 +219,7 @@ test_full_mailbox_gives_eagain_and_blocking_send_waits(void **state)
 	spry_ctx       *ctx;
 
 	(void)state;
-	gate	   = 0;
+	gate       = 0;
 	o.behavior = gated;
 	o.capacity = 2;
 	spry_test_check(spry_actor_spawn(&a, &o), 0);
@@ -226,17 +227,17 @@ test_full_mailbox_gives_eagain_and_blocking_send_waits(void **state)
 	spry_test_check(spry_actor_send(a, (void *)(uintptr_t)8), 0);
 	spry_test_check(spry_actor_send(a, (void *)(uintptr_t)9), SPRY_EAGAIN);
 	spry_test_check(spry_ctx_with_timeout(&ctx, NULL, SPRY_MSEC(1)), 0);
-	spry_test_check(spry_mailbox_send(ctx, spry_actor_mailbox(a),
-			    (void *)(uintptr_t)9),
+	spry_test_check(spry_mailbox_send(
+	                    ctx, spry_actor_mailbox(a), (void *)(uintptr_t)9),
 	    SPRY_ETIMEDOUT);
 	spry_ctx_release(ctx);
 	__atomic_store_n(&gate, 1, __ATOMIC_RELEASE);
 	/* Blocks until the actor drains; then the exit message goes in. */
-	spry_test_check(
-	    spry_mailbox_send(NULL, spry_actor_mailbox(a), (void *)(uintptr_t)9),
+	spry_test_check(spry_mailbox_send(
+	                    NULL, spry_actor_mailbox(a), (void *)(uintptr_t)9),
 	    0);
-	spry_test_check(
-	    spry_mailbox_send(NULL, spry_actor_mailbox(a), (void *)(uintptr_t)1),
+	spry_test_check(spry_mailbox_send(
+	                    NULL, spry_actor_mailbox(a), (void *)(uintptr_t)1),
 	    0);
 	spry_test_check(spry_actor_wait(NULL, a, NULL), 0);
 	spry_actor_release(a);
@@ -247,7 +248,7 @@ test_ctx_cancel_delivers_cancel_then_shutdown(void **state)
 {
 	spry_ctx   *ctx;
 	spry_actor *a;
-	int	    reason;
+	int         reason;
 
 	(void)state;
 	spry_test_check(spry_ctx_with_cancel(&ctx, NULL), 0);
@@ -306,7 +307,7 @@ test_stop_cancels_and_kill_skips_the_behavior(void **state)
 {
 	spry_actor *a = spawn_reporter(NULL);
 	spry_actor *b;
-	int	    reason;
+	int         reason;
 
 	(void)state;
 	expect(R_START, 0);
@@ -356,7 +357,7 @@ test_monitor_delivers_one_down_per_monitor(void **state)
 {
 	spry_actor_opts o = SPRY_ACTOR_OPTS_INIT;
 	spry_actor     *w, *t;
-	report		r1, r2, d1, d2;
+	report          r1, r2, d1, d2;
 
 	(void)state;
 	o.behavior = watcher;
@@ -379,8 +380,8 @@ test_monitor_delivers_one_down_per_monitor(void **state)
 	assert_int_equal(d2.what, R_DOWN);
 	assert_int_equal(d1.a, SPRY_EPROTO);
 	assert_int_equal(d2.a, SPRY_EPROTO);
-	assert_true((d1.b == r1.b && d2.b == r2.b) ||
-		    (d1.b == r2.b && d2.b == r1.b));
+	assert_true(
+	    (d1.b == r1.b && d2.b == r2.b) || (d1.b == r2.b && d2.b == r1.b));
 	/* Monitoring an ended actor notifies at once. */
 	spry_actor_hold(t);
 	spry_test_check(spry_actor_send(w, t), 0);
@@ -434,11 +435,11 @@ timers(spry_actor *self, const spry_event *ev, void *st)
 
 	(void)st;
 	if (ev->type == SPRY_EV_START) {
-		spry_test_check(
-		    spry_actor_after(self, SPRY_MSEC(1), (void *)(uintptr_t)11, &a),
+		spry_test_check(spry_actor_after(self, SPRY_MSEC(1),
+		                    (void *)(uintptr_t)11, &a),
 		    0);
 		spry_test_check(spry_actor_after(self, SPRY_MSEC(30),
-				    (void *)(uintptr_t)22, &b),
+		                    (void *)(uintptr_t)22, &b),
 		    0);
 		spry_test_check(spry_actor_cancel_timer(self, a), 0);
 		spry_test_check(spry_actor_cancel_timer(self, a), SPRY_ENOENT);
@@ -455,7 +456,7 @@ test_timer_fires_with_tag_and_canceled_timer_never_does(void **state)
 {
 	spry_actor_opts o = SPRY_ACTOR_OPTS_INIT;
 	spry_actor     *a;
-	report		s, t;
+	report          s, t;
 
 	(void)state;
 	o.behavior = timers;
@@ -478,8 +479,8 @@ long_timer(spry_actor *self, const spry_event *ev, void *st)
 {
 	(void)st;
 	if (ev->type == SPRY_EV_START) {
-		spry_test_check(spry_actor_after(self, SPRY_SEC(3600), NULL, NULL),
-		    0);
+		spry_test_check(
+		    spry_actor_after(self, SPRY_SEC(3600), NULL, NULL), 0);
 	}
 	return SPRY_CONTINUE;
 }
@@ -528,7 +529,7 @@ test_leftover_messages_are_disposed(void **state)
 	spry_actor     *a;
 
 	(void)state;
-	gate	     = 0;
+	gate         = 0;
 	leftovers    = 0;
 	o.behavior   = gated_exit;
 	o.capacity   = 8;
@@ -540,7 +541,8 @@ test_leftover_messages_are_disposed(void **state)
 	__atomic_store_n(&gate, 1, __ATOMIC_RELEASE);
 	spry_test_check(spry_actor_wait(NULL, a, NULL), 0);
 	assert_int_equal(leftovers, 4);
-	spry_test_check(spry_actor_send(a, (void *)(uintptr_t)9), SPRY_ECLOSED);
+	spry_test_check(
+	    spry_actor_send(a, (void *)(uintptr_t)9), SPRY_ECLOSED);
 	spry_actor_release(a);
 }
 
@@ -574,9 +576,9 @@ test_spawn_rejects_bad_options(void **state)
 	spry_test_check(spry_actor_spawn(&a, NULL), SPRY_EINVAL);
 	spry_test_check(spry_actor_spawn(&a, &o), SPRY_EINVAL); /* behavior */
 	o.behavior = reporter;
-	o.size	   = 3;
+	o.size     = 3;
 	spry_test_check(spry_actor_spawn(&a, &o), SPRY_EINVAL);
-	o.size	   = sizeof(o);
+	o.size     = sizeof(o);
 	o.capacity = SPRY_MAILBOX_MAX_CAPACITY + 1;
 	spry_test_check(spry_actor_spawn(&a, &o), SPRY_EINVAL);
 	assert_null(a);
@@ -645,8 +647,8 @@ ring_member(spry_actor *self, const spry_event *ev, void *st)
 		put(R_MSG, (int)i, 0);
 		return SPRY_CONTINUE;
 	}
-	spry_test_check(spry_actor_send(ring[(i + 1) % RING], (void *)(hops - 1)),
-	    0);
+	spry_test_check(
+	    spry_actor_send(ring[(i + 1) % RING], (void *)(hops - 1)), 0);
 	return SPRY_CONTINUE;
 }
 
@@ -676,7 +678,7 @@ typedef struct sky {
 	uint64_t    num;
 	uint64_t    size;
 	uint64_t    sum;
-	int	    got;
+	int         got;
 } sky;
 
 static void
@@ -712,15 +714,15 @@ sky_node(spry_actor *self, const spry_event *ev, void *st)
 		}
 		for (uint64_t i = 0; i < 10; i++) {
 			spry_actor_opts o = SPRY_ACTOR_OPTS_INIT;
-			sky	       *c = calloc(1, sizeof(*c));
+			sky            *c = calloc(1, sizeof(*c));
 
 			assert_non_null(c);
 			c->parent = self;
-			c->size	  = s->size / 10;
-			c->num	  = s->num + i * c->size;
+			c->size   = s->size / 10;
+			c->num    = s->num + i * c->size;
 			spry_actor_hold(self);
 			o.behavior = sky_node;
-			o.state	   = c;
+			o.state    = c;
 			o.exit_cb  = sky_free;
 			spry_test_check(spry_actor_spawn(NULL, &o), 0);
 		}
@@ -739,15 +741,15 @@ sky_node(spry_actor *self, const spry_event *ev, void *st)
 static void
 test_skynet_of_real_actors_sums_correctly(void **state)
 {
-	spry_actor_opts o = SPRY_ACTOR_OPTS_INIT;
-	sky	       *root = calloc(1, sizeof(*root));
-	report		r;
+	spry_actor_opts o    = SPRY_ACTOR_OPTS_INIT;
+	sky            *root = calloc(1, sizeof(*root));
+	report          r;
 
 	(void)state;
 	assert_non_null(root);
 	root->size = 10000;
 	o.behavior = sky_node;
-	o.state	   = root;
+	o.state    = root;
 	o.exit_cb  = sky_free;
 	spry_test_check(spry_actor_spawn(NULL, &o), 0);
 	r = get();
@@ -758,23 +760,43 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_start_comes_first_then_messages_in_order, up, down),
-	    cmocka_unit_test_setup_teardown(test_failure_code_is_the_exit_reason_and_sends_then_fail, up, down),
-	    cmocka_unit_test_setup_teardown(test_full_mailbox_gives_eagain_and_blocking_send_waits, up, down),
-	    cmocka_unit_test_setup_teardown(test_ctx_cancel_delivers_cancel_then_shutdown, up, down),
-	    cmocka_unit_test_setup_teardown(test_ctx_deadline_delivers_cancel_with_timedout, up, down),
-	    cmocka_unit_test_setup_teardown(test_spawn_under_ended_ctx_starts_then_cancels, up, down),
-	    cmocka_unit_test_setup_teardown(test_stop_cancels_and_kill_skips_the_behavior, up, down),
-	    cmocka_unit_test_setup_teardown(test_monitor_delivers_one_down_per_monitor, up, down),
-	    cmocka_unit_test_setup_teardown(test_demonitor_removes_the_notice, up, down),
-	    cmocka_unit_test_setup_teardown(test_timer_fires_with_tag_and_canceled_timer_never_does, up, down),
-	    cmocka_unit_test_setup_teardown(test_pending_timers_die_with_their_actor, up, down),
-	    cmocka_unit_test_setup_teardown(test_leftover_messages_are_disposed, up, down),
-	    cmocka_unit_test_setup_teardown(test_wait_times_out_and_is_refused_in_actor_code, up, down),
-	    cmocka_unit_test_setup_teardown(test_spawn_rejects_bad_options, up, down),
-	    cmocka_unit_test_setup_teardown(test_pingpong_hands_a_counter_back_and_forth, up, down),
-	    cmocka_unit_test_setup_teardown(test_token_ring_visits_every_member_in_order, up, down),
-	    cmocka_unit_test_setup_teardown(test_skynet_of_real_actors_sums_correctly, up, down),
+	    cmocka_unit_test_setup_teardown(
+	        test_start_comes_first_then_messages_in_order, up, down),
+	    cmocka_unit_test_setup_teardown(
+	        test_failure_code_is_the_exit_reason_and_sends_then_fail, up,
+	        down),
+	    cmocka_unit_test_setup_teardown(
+	        test_full_mailbox_gives_eagain_and_blocking_send_waits, up,
+	        down),
+	    cmocka_unit_test_setup_teardown(
+	        test_ctx_cancel_delivers_cancel_then_shutdown, up, down),
+	    cmocka_unit_test_setup_teardown(
+	        test_ctx_deadline_delivers_cancel_with_timedout, up, down),
+	    cmocka_unit_test_setup_teardown(
+	        test_spawn_under_ended_ctx_starts_then_cancels, up, down),
+	    cmocka_unit_test_setup_teardown(
+	        test_stop_cancels_and_kill_skips_the_behavior, up, down),
+	    cmocka_unit_test_setup_teardown(
+	        test_monitor_delivers_one_down_per_monitor, up, down),
+	    cmocka_unit_test_setup_teardown(
+	        test_demonitor_removes_the_notice, up, down),
+	    cmocka_unit_test_setup_teardown(
+	        test_timer_fires_with_tag_and_canceled_timer_never_does, up,
+	        down),
+	    cmocka_unit_test_setup_teardown(
+	        test_pending_timers_die_with_their_actor, up, down),
+	    cmocka_unit_test_setup_teardown(
+	        test_leftover_messages_are_disposed, up, down),
+	    cmocka_unit_test_setup_teardown(
+	        test_wait_times_out_and_is_refused_in_actor_code, up, down),
+	    cmocka_unit_test_setup_teardown(
+	        test_spawn_rejects_bad_options, up, down),
+	    cmocka_unit_test_setup_teardown(
+	        test_pingpong_hands_a_counter_back_and_forth, up, down),
+	    cmocka_unit_test_setup_teardown(
+	        test_token_ring_visits_every_member_in_order, up, down),
+	    cmocka_unit_test_setup_teardown(
+	        test_skynet_of_real_actors_sums_correctly, up, down),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

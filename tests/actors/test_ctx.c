@@ -479,8 +479,8 @@ test_done_closes_when_the_ctx_ends_and_wakes_its_receivers(void **state)
 	(void)state;
 	spry_test_check(spry_ctx_with_cancel(&p, NULL), 0);
 	spry_test_check(spry_ctx_with_cancel(&c, p), 0);
-	w[0] = (done_waiter) {.done = spry_ctx_done(p)};
-	w[1] = (done_waiter) {.done = spry_ctx_done(c)};
+	w[0] = (done_waiter){.done = spry_ctx_done(p)};
+	w[1] = (done_waiter){.done = spry_ctx_done(c)};
 	for (int i = 0; i < 2; i++) {
 		assert_non_null(w[i].done);
 		assert_false(spry_mailbox_closed(w[i].done));
@@ -603,9 +603,8 @@ maker_main(void *arg)
 	for (unsigned i = 0; i < RACE_CHILDREN; i++) {
 		spry_ctx *c;
 
-		if ((m->rv
-		        = spry_ctx_with_timeout(&c, m->parent, SPRY_SEC(3600)))
-		    != 0) {
+		if ((m->rv = spry_ctx_with_timeout(
+		         &c, m->parent, SPRY_SEC(3600))) != 0) {
 			break;
 		}
 		spry_ctx_release(c); /* its timer holds it until it ends */
@@ -624,8 +623,9 @@ test_children_made_while_their_parent_ends_are_all_freed(void **state)
 	/* Cancel lands while children are being made and armed. */
 	spry_test_check(spry_ctx_with_cancel(&m.parent, NULL), 0);
 	assert_int_equal(pthread_create(&m.thr, NULL, maker_main, &m), 0);
-	while (__atomic_load_n(&m.made, __ATOMIC_ACQUIRE) < RACE_CHILDREN / 2
-	    && spry_now() < limit) {
+	while (
+	    __atomic_load_n(&m.made, __ATOMIC_ACQUIRE) < RACE_CHILDREN / 2 &&
+	    spry_now() < limit) {
 		sched_yield();
 	}
 	spry_ctx_cancel(m.parent);
@@ -649,9 +649,9 @@ test_many_deadlines_each_end_their_ctx_once(void **state)
 	/* Armed in an order unlike their deadlines, to shuffle the heap. */
 	for (int i = 0; i < MANY_DEADLINES; i++) {
 		int           k  = (i * 7) % MANY_DEADLINES;
-		spry_duration in = i == CANCELED_ONE
-		    ? SPRY_SEC(3600)
-		    : SPRY_MSEC(1) + SPRY_USEC(300) * k;
+		spry_duration in = i == CANCELED_ONE ?
+		    SPRY_SEC(3600) :
+		    SPRY_MSEC(1) + SPRY_USEC(300) * k;
 
 		spry_test_check(spry_ctx_with_timeout(&ctx[i], NULL, in), 0);
 	}

@@ -51,7 +51,7 @@ test_bad_options_are_rejected(void **state)
 	(void)state;
 	o.size = 1;
 	spry_test_check(spry_runtime_start(&o), SPRY_EINVAL);
-	o.size	  = sizeof(o);
+	o.size    = sizeof(o);
 	o.workers = SPRY_RUNTIME_MAX_WORKERS + 1;
 	spry_test_check(spry_runtime_start(&o), SPRY_EINVAL);
 	assert_int_equal(spry_runtime_workers(), 0);
@@ -105,7 +105,7 @@ test_stop_from_actor_code_is_refused(void **state)
 	spry_actor     *a;
 
 	(void)state;
-	stop_rv	   = 0;
+	stop_rv    = 0;
 	o.behavior = stopper;
 	spry_test_check(spry_actor_spawn(&a, &o), 0);
 	spry_test_check(spry_actor_wait(NULL, a, NULL), 0);
@@ -151,8 +151,8 @@ test_stop_ends_every_live_actor_and_refuses_new_ones(void **state)
 
 	(void)state;
 	shutdowns = refused = 0;
-	o.behavior	    = forever;
-	o.exit_cb	    = count_shutdown;
+	o.behavior          = forever;
+	o.exit_cb           = count_shutdown;
 	for (int i = 0; i < 100; i++) {
 		spry_test_check(spry_actor_spawn(NULL, &o), 0);
 	}
@@ -183,7 +183,7 @@ test_stop_kills_an_actor_that_will_not_end(void **state)
 {
 	spry_actor_opts o = SPRY_ACTOR_OPTS_INIT;
 	spry_actor     *a;
-	int		reason = 0;
+	int             reason = 0;
 
 	(void)state;
 	o.behavior = linger_forever;
@@ -220,7 +220,7 @@ test_two_workers_run_two_actors_at_once(void **state)
 
 	(void)state;
 	met[0] = met[1] = 0;
-	o.behavior	= meet;
+	o.behavior      = meet;
 	for (uintptr_t i = 0; i < 2; i++) {
 		o.state = (void *)i;
 		spry_test_check(spry_actor_spawn(&a[i], &o), 0);
@@ -250,8 +250,8 @@ counter(spry_actor *self, const spry_event *ev, void *st)
 		received++;
 	}
 	__atomic_store_n(&in_turn, 0, __ATOMIC_RELEASE);
-	return received == PRODUCERS * PER_PRODUCER ? SPRY_EXIT_NORMAL
-						    : SPRY_CONTINUE;
+	return received == PRODUCERS * PER_PRODUCER ? SPRY_EXIT_NORMAL :
+	                                              SPRY_CONTINUE;
 }
 
 static void *
@@ -260,7 +260,8 @@ produce(void *arg)
 	spry_mailbox *mb = arg;
 
 	for (int i = 0; i < PER_PRODUCER; i++) {
-		if (spry_mailbox_send(NULL, mb, (void *)(uintptr_t)(i + 1)) != 0) {
+		if (spry_mailbox_send(NULL, mb, (void *)(uintptr_t)(i + 1)) !=
+		    0) {
 			return (void *)1;
 		}
 	}
@@ -272,17 +273,17 @@ test_one_actor_runs_one_turn_at_a_time_under_many_producers(void **state)
 {
 	spry_actor_opts o = SPRY_ACTOR_OPTS_INIT;
 	spry_actor     *a;
-	pthread_t	t[PRODUCERS];
-	void	       *res;
+	pthread_t       t[PRODUCERS];
+	void           *res;
 
 	(void)state;
 	in_turn = overlaps = 0;
-	received	   = 0;
-	o.behavior	   = counter;
+	received           = 0;
+	o.behavior         = counter;
 	spry_test_check(spry_actor_spawn(&a, &o), 0);
 	for (int i = 0; i < PRODUCERS; i++) {
 		assert_int_equal(pthread_create(&t[i], NULL, produce,
-				     spry_actor_mailbox(a)),
+		                     spry_actor_mailbox(a)),
 		    0);
 	}
 	for (int i = 0; i < PRODUCERS; i++) {
@@ -330,13 +331,13 @@ static void
 test_a_busy_actor_cannot_starve_another(void **state)
 {
 	spry_runtime_opts ro = SPRY_RUNTIME_OPTS_INIT;
-	spry_actor_opts	  o  = SPRY_ACTOR_OPTS_INIT;
-	spry_actor	 *f, *b;
+	spry_actor_opts   o  = SPRY_ACTOR_OPTS_INIT;
+	spry_actor       *f, *b;
 
 	(void)state;
 	ro.workers  = 1;
 	flood_count = flood_seen = 0;
-	flood_stop		 = 0;
+	flood_stop               = 0;
 	spry_test_check(spry_runtime_start(&ro), 0);
 	o.behavior = flooder;
 	spry_test_check(spry_actor_spawn(&f, &o), 0);
@@ -359,22 +360,22 @@ main(void)
 	    cmocka_unit_test(test_start_twice_is_busy_and_stop_is_idempotent),
 	    cmocka_unit_test(test_bad_options_are_rejected),
 	    cmocka_unit_test(
-		test_spawn_starts_the_runtime_lazily_with_one_worker_per_cpu),
+	        test_spawn_starts_the_runtime_lazily_with_one_worker_per_cpu),
 	    cmocka_unit_test_setup_teardown(
-		test_stop_from_actor_code_is_refused, spry_test_up,
-		spry_test_down),
+	        test_stop_from_actor_code_is_refused, spry_test_up,
+	        spry_test_down),
 	    cmocka_unit_test_setup_teardown(
-		test_stop_ends_every_live_actor_and_refuses_new_ones,
-		spry_test_up, NULL),
+	        test_stop_ends_every_live_actor_and_refuses_new_ones,
+	        spry_test_up, NULL),
 	    cmocka_unit_test_setup_teardown(
-		test_stop_kills_an_actor_that_will_not_end, spry_test_up,
-		NULL),
+	        test_stop_kills_an_actor_that_will_not_end, spry_test_up,
+	        NULL),
 	    cmocka_unit_test_setup_teardown(
-		test_two_workers_run_two_actors_at_once, spry_test_up,
-		spry_test_down),
+	        test_two_workers_run_two_actors_at_once, spry_test_up,
+	        spry_test_down),
 	    cmocka_unit_test_setup_teardown(
-		test_one_actor_runs_one_turn_at_a_time_under_many_producers,
-		spry_test_up, spry_test_down),
+	        test_one_actor_runs_one_turn_at_a_time_under_many_producers,
+	        spry_test_up, spry_test_down),
 	    cmocka_unit_test(test_a_busy_actor_cannot_starve_another),
 	};
 

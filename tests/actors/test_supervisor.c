@@ -86,7 +86,7 @@ put(int kind, int id, int reason, spry_actor *a, spry_ctx *ctx)
 		__atomic_fetch_add(&lost_notes, 1, __ATOMIC_SEQ_CST);
 		return;
 	}
-	*n = (note) {kind, id, reason, a, ctx};
+	*n = (note){kind, id, reason, a, ctx};
 	if (a != NULL) {
 		spry_actor_hold(a);
 	}
@@ -504,9 +504,9 @@ test_permanent_child_restarts_after_a_normal_exit(void **state)
 static void
 test_transient_child_restarts_only_after_an_abnormal_exit(void **state)
 {
-	spry_supervisor_opts o = sopts(SPRY_ONE_FOR_ONE);
-	spry_child_spec      c[]
-	    = {spec(0, SPRY_TRANSIENT), spec(1, SPRY_PERMANENT)};
+	spry_supervisor_opts o   = sopts(SPRY_ONE_FOR_ONE);
+	spry_child_spec      c[] = {
+	         spec(0, SPRY_TRANSIENT), spec(1, SPRY_PERMANENT)};
 	spry_actor *sup = sup_start(&o, c, 2);
 
 	(void)state;
@@ -529,9 +529,9 @@ test_transient_child_restarts_only_after_an_abnormal_exit(void **state)
 static void
 test_temporary_child_is_never_restarted(void **state)
 {
-	spry_supervisor_opts o = sopts(SPRY_ONE_FOR_ALL);
-	spry_child_spec      c[]
-	    = {spec(0, SPRY_TEMPORARY), spec(1, SPRY_PERMANENT)};
+	spry_supervisor_opts o   = sopts(SPRY_ONE_FOR_ALL);
+	spry_child_spec      c[] = {
+	         spec(0, SPRY_TEMPORARY), spec(1, SPRY_PERMANENT)};
 	spry_actor *sup = sup_start(&o, c, 2);
 
 	(void)state;
@@ -550,9 +550,9 @@ test_temporary_child_is_never_restarted(void **state)
 static void
 test_temporary_sibling_is_dropped_by_a_one_for_all_restart(void **state)
 {
-	spry_supervisor_opts o = sopts(SPRY_ONE_FOR_ALL);
-	spry_child_spec      c[]
-	    = {spec(0, SPRY_TEMPORARY), spec(1, SPRY_PERMANENT)};
+	spry_supervisor_opts o   = sopts(SPRY_ONE_FOR_ALL);
+	spry_child_spec      c[] = {
+	         spec(0, SPRY_TEMPORARY), spec(1, SPRY_PERMANENT)};
 	spry_actor *sup = sup_start(&o, c, 2);
 
 	(void)state;
@@ -664,7 +664,7 @@ test_nested_supervisor_failure_is_restarted_by_its_parent(void **state)
 
 	(void)state;
 	g[0]    = spec(10, 0);
-	kids[0] = (kid) {0, KID_SUP, 0, g, 1, 0}; /* intensity 0 */
+	kids[0] = (kid){0, KID_SUP, 0, g, 1, 0}; /* intensity 0 */
 	sup     = sup_start(&o, c, 1);
 	expect_any_order(NOTE_START, ids, 2, 0);
 	sub = cur[0].actor;
@@ -693,7 +693,7 @@ test_nested_failure_escalates_to_the_root(void **state)
 
 	(void)state;
 	g[0]        = spec(10, 0);
-	kids[0]     = (kid) {0, KID_SUP, 0, g, 1, 0};
+	kids[0]     = (kid){0, KID_SUP, 0, g, 1, 0};
 	o.intensity = 0;
 	sup         = sup_start(&o, c, 2);
 	expect_any_order(NOTE_START, ids, 3, 0);
@@ -741,7 +741,7 @@ test_grandchildren_stop_before_their_supervisor(void **state)
 	(void)state;
 	g[0]    = spec(10, 0);
 	g[1]    = spec(11, 0);
-	kids[1] = (kid) {1, KID_SUP, 0, g, 2, 1};
+	kids[1] = (kid){1, KID_SUP, 0, g, 2, 1};
 	sup     = sup_start(&o, c, 3);
 	expect_start(0);
 	expect_any_order(NOTE_START, ids, 4, 0);
@@ -808,7 +808,7 @@ test_cancelling_the_parent_ctx_stops_the_whole_tree(void **state)
 	(void)state;
 	g[0]    = spec(10, 0);
 	g[1]    = spec(11, 0);
-	kids[1] = (kid) {1, KID_SUP, 0, g, 2, 1};
+	kids[1] = (kid){1, KID_SUP, 0, g, 2, 1};
 	assert_int_equal(spry_ctx_with_cancel(&ctx, NULL), 0);
 	o.ctx = ctx;
 	sup   = sup_start(&o, c, 3);

@@ -140,8 +140,8 @@ test_open_gives_an_empty_mailbox_of_default_capacity(void **state)
 static void
 test_capacity_rounds_up_to_a_power_of_two_that_holds_that_many(void **state)
 {
-	static const size_t asked[]
-	    = {1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 100, 1000, 1024, 1025};
+	static const size_t asked[] = {
+	    1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 100, 1000, 1024, 1025};
 
 	(void)state;
 	for (size_t k = 0; k < sizeof(asked) / sizeof(asked[0]); k++) {
@@ -570,14 +570,14 @@ test_close_wakes_blocked_senders_and_receivers(void **state)
 	spry_test_check(spry_mailbox_open(&empty, 2), 0);
 	spry_test_check(spry_mailbox_trysend(full, int_item(1)), 0);
 	spry_test_check(spry_mailbox_trysend(full, int_item(2)), 0);
-	sel.cases[0] = (spry_select_case) {
+	sel.cases[0] = (spry_select_case){
 	    .mb = full, .dir = SPRY_SELECT_SEND, .item = int_item(50)};
-	sel.cases[1] = (spry_select_case) {
+	sel.cases[1] = (spry_select_case){
 	    .mb = empty, .dir = SPRY_SELECT_RECV, .item = int_item(99)};
 	assert_int_equal(pthread_create(&sel.thr, NULL, select_main, &sel), 0);
 	for (int i = 0; i < CLOSE_WAITERS; i++) {
-		senders[i]   = (op_arg) {.mb = full, .item = int_item(10 + i)};
-		receivers[i] = (op_arg) {.mb = empty, .item = int_item(99)};
+		senders[i]   = (op_arg){.mb = full, .item = int_item(10 + i)};
+		receivers[i] = (op_arg){.mb = empty, .item = int_item(99)};
 		assert_int_equal(pthread_create(&senders[i].thr, NULL,
 		                     send_main, &senders[i]),
 		    0);
@@ -793,9 +793,8 @@ producer_main(void *arg)
 
 	pthread_barrier_wait(p->start);
 	for (uint64_t s = 0; s < p->n; s++) {
-		if ((p->rv
-		        = spry_mailbox_send(NULL, p->mb, seq_item(p->id, s)))
-		    != 0) {
+		if ((p->rv = spry_mailbox_send(
+		         NULL, p->mb, seq_item(p->id, s))) != 0) {
 			break;
 		}
 	}
@@ -821,7 +820,7 @@ test_producers_to_one_consumer_deliver_each_item_once_in_order(void **state)
 	assert_int_equal(
 	    pthread_barrier_init(&start, NULL, ORDER_PRODUCERS + 1), 0);
 	for (uint64_t i = 0; i < ORDER_PRODUCERS; i++) {
-		prod[i] = (producer_arg) {.mb = mb, .start = &start, .id = i};
+		prod[i]   = (producer_arg){.mb = mb, .start = &start, .id = i};
 		prod[i].n = ORDER_ITEMS / ORDER_PRODUCERS;
 		assert_int_equal(pthread_create(&prod[i].thr, NULL,
 		                     producer_main, &prod[i]),
@@ -855,9 +854,9 @@ test_producers_to_one_consumer_deliver_each_item_once_in_order(void **state)
 		         "want %llu",
 		    (unsigned long long)got, (unsigned long long)bad_id,
 		    (unsigned long long)bad_seq,
-		    (unsigned long long)(bad_id < ORDER_PRODUCERS
-		            ? next[bad_id]
-		            : 0));
+		    (unsigned long long)(bad_id < ORDER_PRODUCERS ?
+		            next[bad_id] :
+		            0));
 	}
 	for (int i = 0; i < ORDER_PRODUCERS; i++) {
 		spry_test_check(prod[i].rv, 0);
@@ -899,8 +898,7 @@ mpmc_consumer_main(void *arg)
 		if (id >= MPMC_PRODUCERS || seq >= MPMC_PER_PRODUCER) {
 			c->strays++;
 		} else if (__atomic_exchange_n(
-		               &c->seen[k], 1, __ATOMIC_RELAXED)
-		    != 0) {
+		               &c->seen[k], 1, __ATOMIC_RELAXED) != 0) {
 			c->dups++;
 		}
 		c->got++;
@@ -928,17 +926,17 @@ test_mpmc_blocking_delivers_every_item_exactly_once(void **state)
 	                     &start, NULL, MPMC_PRODUCERS + MPMC_CONSUMERS),
 	    0);
 	for (int i = 0; i < MPMC_CONSUMERS; i++) {
-		cons[i]
-		    = (consumer_arg) {.mb = mb, .start = &start, .seen = seen};
+		cons[i] =
+		    (consumer_arg){.mb = mb, .start = &start, .seen = seen};
 		assert_int_equal(pthread_create(&cons[i].thr, NULL,
 		                     mpmc_consumer_main, &cons[i]),
 		    0);
 	}
 	for (uint64_t i = 0; i < MPMC_PRODUCERS; i++) {
-		prod[i] = (producer_arg) {.mb = mb,
-		    .start                    = &start,
-		    .id                       = i,
-		    .n                        = MPMC_PER_PRODUCER};
+		prod[i] = (producer_arg){.mb = mb,
+		    .start                   = &start,
+		    .id                      = i,
+		    .n                       = MPMC_PER_PRODUCER};
 		assert_int_equal(pthread_create(&prod[i].thr, NULL,
 		                     producer_main, &prod[i]),
 		    0);

@@ -67,13 +67,13 @@ await_waiters(spry_mailbox *mb, int dir, size_t n)
 static spry_select_case
 recv_case(spry_mailbox *mb)
 {
-	return (spry_select_case) {.mb = mb, .dir = SPRY_SELECT_RECV};
+	return (spry_select_case){.mb = mb, .dir = SPRY_SELECT_RECV};
 }
 
 static spry_select_case
 send_case(spry_mailbox *mb, void *item)
 {
-	return (spry_select_case) {
+	return (spry_select_case){
 	    .mb = mb, .dir = SPRY_SELECT_SEND, .item = item};
 }
 
@@ -595,20 +595,19 @@ lw_consume(lw_arg *a)
 		return; /* sits this round out */
 	}
 	while (a->got < LW_SHARE) {
-		spry_select_case c[2]
-		    = {recv_case(sh->mb[0]), recv_case(sh->mb[1])};
+		spry_select_case c[2] = {
+		    recv_case(sh->mb[0]), recv_case(sh->mb[1])};
 		size_t    chosen;
 		uintptr_t v;
 
-		if ((a->rv = spry_select(sh->safety, c, 2, &chosen)) != 0
-		    || (a->rv = c[chosen].err) != 0) {
+		if ((a->rv = spry_select(sh->safety, c, 2, &chosen)) != 0 ||
+		    (a->rv = c[chosen].err) != 0) {
 			return;
 		}
 		v = (uintptr_t)c[chosen].item;
-		if (v == 0 || v > sh->items
-		    || __atomic_exchange_n(
-		           &sh->seen[v - 1], 1, __ATOMIC_RELAXED)
-		        != 0) {
+		if (v == 0 || v > sh->items ||
+		    __atomic_exchange_n(
+		        &sh->seen[v - 1], 1, __ATOMIC_RELAXED) != 0) {
 			a->bad++;
 		}
 		a->got++;
@@ -656,11 +655,11 @@ static int
 lw_check(lw_shared *sh, lw_arg *t)
 {
 	for (unsigned i = 0; i < LW_THREADS; i++) {
-		bool consumer = i >= LW_MAX_PRODUCERS
-		    && i - LW_MAX_PRODUCERS < sh->consumers;
+		bool consumer = i >= LW_MAX_PRODUCERS &&
+		    i - LW_MAX_PRODUCERS < sh->consumers;
 
-		if (t[i].rv != 0 || t[i].bad != 0
-		    || (consumer && t[i].got != LW_SHARE)) {
+		if (t[i].rv != 0 || t[i].bad != 0 ||
+		    (consumer && t[i].got != LW_SHARE)) {
 			return (int)i + 1;
 		}
 	}
@@ -686,7 +685,7 @@ test_selectors_on_shared_mailboxes_lose_no_wakeup(void **state)
 	assert_int_equal(
 	    pthread_barrier_init(&sh.end, NULL, LW_THREADS + 1), 0);
 	for (unsigned i = 0; i < LW_THREADS; i++) {
-		t[i] = (lw_arg) {.sh = &sh, .id = i};
+		t[i] = (lw_arg){.sh = &sh, .id = i};
 		assert_int_equal(
 		    pthread_create(&t[i].thr, NULL, lw_main, &t[i]), 0);
 	}
@@ -736,8 +735,8 @@ asleep_count(spry_mailbox *mb)
 
 	spry__spin_lock(&mb->lock);
 	for (spry__waiter *w = mb->recvq; w != NULL; w = w->next) {
-		n += __atomic_load_n(&w->parker->state, __ATOMIC_ACQUIRE)
-		    == SPRY__PARK_ASLEEP;
+		n += __atomic_load_n(&w->parker->state, __ATOMIC_ACQUIRE) ==
+		    SPRY__PARK_ASLEEP;
 	}
 	spry__spin_unlock(&mb->lock);
 	return n;
@@ -759,11 +758,12 @@ await_asleep(spry_mailbox *mb, size_t n)
 
 /*
  * A wake-up must not be lost when items become receivable out of the
- * order they were published. Replays, step by step, a producer preempted
+ * order they were claimed. Replays, step by step, a producer preempted
  * between claiming slot 0 and publishing it (the test plays that producer
- * through the ring's internals) while another producer fills slot 1:
- * the fire for slot 1 finds nothing receivable, and the later fire for
- * slot 0 wakes one receiver, which must pass the wake-up on for slot 1.
+ * through the ring's internals) while another producer fills slot 1: the
+ * fire for slot 1 wakes a receiver that finds slot 0 still in flight; it
+ * must not park again (the slow producer's claim may predate its flag),
+ * and once slot 0 is published both receivers get an item.
  */
 static void
 test_wakeup_is_passed_on_for_an_item_behind_a_slow_producer(void **state)
@@ -772,32 +772,35 @@ test_wakeup_is_passed_on_for_an_item_behind_a_slow_producer(void **state)
 	spry_select_case c[2][1];
 	select_arg       s[2];
 	spry_ctx        *safety;
-	uint32_t         zero = 0;
+	uint64_t         h;
 	void           **items;
 	uint32_t        *seq;
 
 	(void)state;
 	spry_test_check(spry_mailbox_open(&mb, 4), 0);
-	items = (void **)(mb + 1); /* the layout given in mailbox.h */
+	items = mb->ring; /* the layout given in mailbox.h */
 	seq   = (uint32_t *)(items + spry_mailbox_capacity(mb));
 	spry_test_check(spry_ctx_with_timeout(&safety, NULL, SPRY_SEC(10)), 0);
 	for (int i = 0; i < 2; i++) {
 		c[i][0] = recv_case(mb);
-		s[i]    = (select_arg) {.ctx = safety, .cases = c[i], .n = 1};
+		s[i]    = (select_arg){.ctx = safety, .cases = c[i], .n = 1};
 		assert_int_equal(
 		    pthread_create(&s[i].thr, NULL, select_main, &s[i]), 0);
 	}
 	assert_true(await_asleep(mb, 2));
 
-	/* The slow producer claims slot 0... */
-	assert_true(__atomic_compare_exchange_n(
-	    &mb->head, &zero, 1, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
-	/* ...another fills slot 1; its wake-up finds nothing to take. */
+	/* The slow producer claims slot 0 (its claim sees the flag)... */
+	h = __atomic_load_n(&mb->head, __ATOMIC_SEQ_CST);
+	assert_true((h & SPRY__MB_WAIT) != 0 && (uint32_t)h == 0);
+	assert_true(
+	    __atomic_compare_exchange_n(&mb->head, &h, (h & ~SPRY__MB_POS) | 1,
+	        false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
+	/* ...another fills slot 1; the receiver it wakes finds slot 0 in
+	 * flight and keeps trying instead of parking. */
 	spry_test_check(spry_mailbox_trysend(mb, int_item(2)), 0);
-	assert_true(await_asleep(mb, 2));
 	/* The slow producer publishes slot 0 and wakes one receiver. */
 	items[0] = int_item(1);
-	__atomic_exchange_n(&seq[0], 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&seq[0], 1, __ATOMIC_RELEASE);
 	spry__mailbox_pass(mb, SPRY_SELECT_RECV);
 
 	for (int i = 0; i < 2; i++) {
@@ -834,8 +837,7 @@ fan_producer_main(void *arg)
 	pthread_barrier_wait(f->start);
 	for (uintptr_t s = 0; s < FAN_PER_PRODUCER; s++) {
 		if ((f->rv = spry_mailbox_send(NULL, f->mb,
-		         int_item(f->id * FAN_PER_PRODUCER + s + 1)))
-		    != 0) {
+		         int_item(f->id * FAN_PER_PRODUCER + s + 1))) != 0) {
 			break;
 		}
 	}
@@ -858,7 +860,7 @@ test_fan_in_from_64_producers_reaches_one_consumer(void **state)
 	assert_int_equal(
 	    pthread_barrier_init(&start, NULL, FAN_PRODUCERS + 1), 0);
 	for (uintptr_t i = 0; i < FAN_PRODUCERS; i++) {
-		prod[i] = (fan_arg) {.mb = mb, .start = &start, .id = i};
+		prod[i] = (fan_arg){.mb = mb, .start = &start, .id = i};
 		assert_int_equal(pthread_create(&prod[i].thr, NULL,
 		                     fan_producer_main, &prod[i]),
 		    0);
