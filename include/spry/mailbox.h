@@ -91,7 +91,8 @@ SPRY_API void spry_mailbox_close(spry_mailbox *mb);
  * passes to the mailbox on success only. Claims a slot with one CAS and
  * never waits for another producer or consumer; only when a thread is
  * parked on the mailbox (or its descriptor exists) does it take the
- * mailbox's short wake-up lock. Errors: SPRY_EAGAIN (full), SPRY_ECLOSED.
+ * mailbox's short wake-up lock. Errors: SPRY_EAGAIN (full), SPRY_ECLOSED,
+ * SPRY_ENOMEM (an actor's mailbox allocates its ring on the first send).
  */
 SPRY_API int spry_mailbox_trysend(spry_mailbox *mb, void *item);
 
