@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(
   build-essential pkg-config meson ninja-build
   libck-dev libcmocka-dev
-  clang libclang-rt-14-dev
+  clang clang-format libclang-rt-14-dev
   golang-go
   libnng-dev nng-utils libzmq3-dev libnanomsg-dev nanomsg-utils
 )

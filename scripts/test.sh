@@ -2,7 +2,8 @@
 # scripts/test.sh: set up, build and run the whole test suite: a normal
 # build, then address+undefined sanitizers, then thread sanitizer; the
 # examples build in each; the benchmarks run once in --quick mode as a
-# smoke test (their figures are not judged here: machines are noisy).
+# smoke test (their figures are not judged here: machines are noisy);
+# then the format and docs checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -53,6 +54,15 @@ MESON_TEST_WRAP="setarch $(uname -m) -R" \
 echo "== benchmark smoke (--quick) =="
 if ! bench/run.sh --quick --build build-test; then
   echo "benchmark smoke run failed"
+  status=1
+fi
+
+echo "== format =="
+unformatted=$(git ls-files '*.c' '*.h' | while read -r f; do
+  clang-format --dry-run --Werror "$f" >/dev/null 2>&1 || echo "$f"
+done)
+if [[ -n $unformatted ]]; then
+  echo "not clang-formatted (run clang-format -i): $unformatted"
   status=1
 fi
 
