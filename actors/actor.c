@@ -211,7 +211,7 @@ actor_free(spry_mailbox *mb)
 	spry_actor *a = actor_of_mb(mb);
 
 	spry_ctx_release(a->ctx);
-	spry__free(a, actor_size((size_t)mb->mask + 1));
+	spry__sched_block_put(a, actor_size((size_t)mb->mask + 1));
 }
 
 int
@@ -230,7 +230,7 @@ spry_actor_spawn(spry_actor **out, const spry_actor_opts *opts)
 	if ((rv = spry__sched_ensure()) != 0) {
 		return rv;
 	}
-	if ((a = spry__alloc(actor_size(cap))) == NULL) {
+	if ((a = spry__sched_block_get(actor_size(cap))) == NULL) {
 		return SPRY_ENOMEM;
 	}
 	mo.dispose_cb  = opts->dispose_cb;
@@ -257,7 +257,12 @@ spry_actor_spawn(spry_actor **out, const spry_actor_opts *opts)
 		spry_actor_hold(a);
 		*out = a;
 	}
-	spry__sched_submit(a, false);
+	/*
+	 * Spawned by an actor: run it next on this worker, as Go runs a new
+	 * goroutine next. Trees of actors then unfold depth first, so their
+	 * leaves end (and free their memory) before the tree is all there.
+	 */
+	spry__sched_submit(a, tls_self != NULL);
 	return 0;
 }
 

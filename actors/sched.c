@@ -26,6 +26,7 @@
 #include <ck_ring.h>
 #include <emmintrin.h>
 #include <pthread.h>
+#include <string.h>
 #include <unistd.h>
 
 #define RUNQ_SIZE 256    /* local ring slots (power of two) */
@@ -34,6 +35,14 @@
 #define SHARDS 16        /* registry shards */
 #define DEFAULT_BATCH 64 /* messages per actor turn */
 #define STOP_GRACE_SEC 5 /* before spry_runtime_stop kills */
+#define BLOCK_CACHE 1024 /* actor blocks a worker keeps for reuse */
+
+/*
+ * ASan must see every free to catch use after free: no block cache.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define SPRY__BLOCK_CACHE_OFF 1
+#endif
 
 typedef struct worker {
 	ck_ring_t        ring;      /* owner pushes, anyone pops */
@@ -44,6 +53,9 @@ typedef struct worker {
 	uint32_t         tick;      /* turns run (owner) */
 	uint64_t         rng;       /* victim choice (owner) */
 	pthread_t        thread;
+	size_t           bsize;               /* size of cached blocks */
+	unsigned         nblocks;             /* cached blocks (owner) */
+	void            *blocks[BLOCK_CACHE]; /* freed actor blocks */
 	ck_ring_buffer_t slots[RUNQ_SIZE];
 } worker;
 
@@ -391,6 +403,51 @@ worker_main(void *arg)
 	return NULL;
 }
 
+/* ---- actor blocks ---------------------------------------------------- */
+
+/*
+ * Actors are many and short-lived; a worker reuses the blocks of actors
+ * that ended on it instead of going back to malloc, whose per-thread
+ * arenas lock and grow page by page when blocks cross threads.
+ */
+void *
+spry__sched_block_get(size_t sz)
+{
+	worker *w = tls_worker;
+
+	if (w != NULL && w->nblocks > 0 && w->bsize == sz) {
+		void *p = w->blocks[--w->nblocks];
+
+		memset(p, 0, sz);
+		return p;
+	}
+	return spry__alloc(sz);
+}
+
+void
+spry__sched_block_put(void *p, size_t sz)
+{
+#ifndef SPRY__BLOCK_CACHE_OFF
+	worker *w = tls_worker;
+
+	if (w != NULL && w->nblocks < BLOCK_CACHE &&
+	    (w->bsize == sz || w->nblocks == 0)) {
+		w->bsize                = sz;
+		w->blocks[w->nblocks++] = p;
+		return;
+	}
+#endif
+	spry__free(p, sz);
+}
+
+static void
+blocks_free(worker *w)
+{
+	while (w->nblocks > 0) {
+		spry__free(w->blocks[--w->nblocks], w->bsize);
+	}
+}
+
 /* ---- registry -------------------------------------------------------- */
 
 int
@@ -623,6 +680,9 @@ spry_runtime_stop(void)
 	spry__timer_clear();
 	drain_queues();
 	spry__timer_fini();
+	for (unsigned i = 0; i < rt.nworkers; i++) {
+		blocks_free(&rt.workers[i]);
+	}
 	spry__free_aligned(rt.workers, rt.nworkers * sizeof(worker));
 	rt.workers  = NULL;
 	rt.nworkers = 0;

@@ -25,6 +25,15 @@ int spry__sched_ensure(void);
  */
 void spry__sched_submit(spry_actor *a, bool handoff);
 
+/*
+ * spry__sched_block_get returns zeroed memory of sz bytes, from this
+ * worker's cache of freed actor blocks when it has one (else spry__alloc);
+ * spry__sched_block_put gives a block back (to the cache of the worker it
+ * is freed on, else spry__free). Blocks cached at stop are freed.
+ */
+void *spry__sched_block_get(size_t sz);
+void  spry__sched_block_put(void *p, size_t sz);
+
 /* spry__sched_kick_timers wakes a parked worker to re-read the timers. */
 void spry__sched_kick_timers(void);
 

@@ -27,9 +27,13 @@
 #define SELECT_MAX_CASES 65536
 #define SELECT_STACK_CASES 8
 
-/* Per-thread xorshift for the random start; fairness, not security. */
+/* Per-thread xorshift for fair choices; fairness, not security. */
 static _Thread_local uint64_t select_rng;
 
+/*
+ * A number in [0, n), n <= 65536: the top 32 bits of the state scaled by
+ * n (a multiply and a shift, where a modulo would cost a division).
+ */
 static size_t
 select_rand(size_t n)
 {
@@ -43,7 +47,7 @@ select_rand(size_t n)
 	x ^= x >> 7;
 	x ^= x << 17;
 	select_rng = x;
-	return (size_t)((x >> 11) % n);
+	return (size_t)(((x >> 32) * (uint64_t)n) >> 32);
 }
 
 /* Try case c once: 0 if it completed (c->err set), else SPRY_EAGAIN. */
@@ -79,7 +83,8 @@ select_scan(spry_select_case *cases, size_t n, size_t *chosen)
 	size_t pick  = n;
 	size_t ready = 0;
 
-	for (size_t k = 0; k < n && n > 1; k++) {
+	/* With two cases a random start is already a uniform choice. */
+	for (size_t k = 0; k < n && n > 2; k++) {
 		size_t i = start + k < n ? start + k : start + k - n;
 		spry_select_case *c = &cases[i];
 
