@@ -117,9 +117,9 @@ pp_run(void *arg, double *vals)
 	rs            = pp_wait(s);
 	re            = pp_wait(e);
 	vals[0]       = (double)(bench_now() - t0) / (double)server.rounds;
-	if (rs != SPRY_EXIT_NORMAL || re != SPRY_EXIT_NORMAL
-	    || server.send_err != 0 || echo.send_err != 0
-	    || server.returned != server.rounds || server.bad_balls != 0) {
+	if (rs != SPRY_EXIT_NORMAL || re != SPRY_EXIT_NORMAL ||
+	    server.send_err != 0 || echo.send_err != 0 ||
+	    server.returned != server.rounds || server.bad_balls != 0) {
 		fprintf(stderr,
 		    "actor_pingpong: server exit %d, send error %d; echo "
 		    "exit %d, send error %d; %llu of %llu balls back, %llu "
@@ -147,6 +147,6 @@ main(int argc, char **argv)
 	bench_measure(pp_run, &rounds, &ns, 1);
 	if ((rv = spry_runtime_stop()) != 0)
 		bench_fail("spry_runtime_stop: %s", spry_strerror(rv));
-	bench_report("actor_pingpong", "ns", ns, (bench_goal) {0.5, 0});
+	bench_report("actor_pingpong", "ns", ns, (bench_goal){0.5, 0});
 	return 0;
 }

@@ -324,9 +324,9 @@ bench_report(const char *name, const char *unit, double value, bench_goal goal)
 	    unit, ratio);
 	if (goal.max_ratio > 0) {
 		printf("# %s goal ratio<=%.3f: %s\n", name, goal.max_ratio,
-		    isnan(ratio)                  ? "unknown (no go value)"
-		        : ratio <= goal.max_ratio ? "met"
-		                                  : "missed");
+		    isnan(ratio)                ? "unknown (no go value)" :
+		        ratio <= goal.max_ratio ? "met" :
+		                                  "missed");
 	}
 	if (goal.max_value > 0) {
 		printf("# %s goal spry<=%.2f %s: %s\n", name, goal.max_value,

@@ -60,6 +60,6 @@ main(int argc, char **argv)
 	bench_measure(cc_run, &b, &ns, 1);
 	spry_ctx_cancel(b.parent);
 	spry_ctx_release(b.parent);
-	bench_report("ctx_cancel", "ns", ns, (bench_goal) {0.5, 0});
+	bench_report("ctx_cancel", "ns", ns, (bench_goal){0.5, 0});
 	return 0;
 }

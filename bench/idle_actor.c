@@ -32,8 +32,8 @@ idle_behavior(spry_actor *self, const spry_event *ev, void *state)
 	struct idle_run *r = state;
 
 	(void)self;
-	if (ev->type == SPRY_EV_START
-	    && atomic_fetch_add(&r->started, 1) + 1 == r->count)
+	if (ev->type == SPRY_EV_START &&
+	    atomic_fetch_add(&r->started, 1) + 1 == r->count)
 		(void)spry_mailbox_trysend(r->done, NULL);
 	return SPRY_CONTINUE;
 }
@@ -48,8 +48,8 @@ idle_stop_all(spry_actor **a, uint64_t n)
 	for (uint64_t i = 0; i < n; i++) {
 		int reason = 0;
 
-		if (spry_actor_wait(NULL, a[i], &reason) != 0
-		    || spry_exit_abnormal(reason))
+		if (spry_actor_wait(NULL, a[i], &reason) != 0 ||
+		    spry_exit_abnormal(reason))
 			bad++;
 		spry_actor_release(a[i]);
 	}
@@ -70,8 +70,8 @@ idle_measure(void *arg, double *vals)
 	if (a == NULL)
 		bench_fail("out of memory");
 	memset(a, 0xff, r.count * sizeof *a); /* resident before we count */
-	if ((rv = spry_runtime_start(NULL)) != 0
-	    || (rv = spry_mailbox_open(&r.done, 1)) != 0)
+	if ((rv = spry_runtime_start(NULL)) != 0 ||
+	    (rv = spry_mailbox_open(&r.done, 1)) != 0)
 		bench_fail("start: %s", spry_strerror(rv));
 	opts.behavior = idle_behavior;
 	opts.state    = &r;
@@ -105,7 +105,6 @@ main(int argc, char **argv)
 	bench_init(argc, argv);
 	count = bench_size(100000, 10000);
 	bench_measure_forked(idle_measure, &count, &bytes, 1);
-	bench_report(
-	    "idle_actor_bytes", "bytes", bytes, (bench_goal) {0, 256});
+	bench_report("idle_actor_bytes", "bytes", bytes, (bench_goal){0, 256});
 	return 0;
 }

@@ -77,9 +77,9 @@ mbx_sendrecv(void *arg, double *vals)
 	for (uint64_t i = 1; i <= b->iters; i++) {
 		void *item = NULL;
 
-		if (spry_mailbox_trysend(mb, (void *)(uintptr_t)i) != 0
-		    || spry_mailbox_tryrecv(mb, &item) != 0
-		    || (uintptr_t)item != i)
+		if (spry_mailbox_trysend(mb, (void *)(uintptr_t)i) != 0 ||
+		    spry_mailbox_tryrecv(mb, &item) != 0 ||
+		    (uintptr_t)item != i)
 			bad++;
 	}
 	return mbx_verdict(b, bad, t0, vals);
@@ -104,9 +104,9 @@ mbx_fanin(void *arg, double *vals)
 		uintptr_t tag  = (uintptr_t)i * MBX_SOURCES + src;
 		void     *item = NULL;
 
-		if (spry_mailbox_trysend(mb, (void *)tag) != 0
-		    || spry_mailbox_recv(NULL, mb, &item) != 0
-		    || (uintptr_t)item != tag)
+		if (spry_mailbox_trysend(mb, (void *)tag) != 0 ||
+		    spry_mailbox_recv(NULL, mb, &item) != 0 ||
+		    (uintptr_t)item != tag)
 			bad++;
 	}
 	return mbx_verdict(b, bad, t0, vals);
@@ -125,10 +125,11 @@ mbx_select(void *arg, double *vals)
 		size_t src    = (size_t)(mbx_rand(&x) % b->n);
 		size_t chosen = b->n;
 
-		if (spry_mailbox_trysend(b->mb[src], (void *)(uintptr_t)i) != 0
-		    || spry_select(NULL, b->cases, b->n, &chosen) != 0
-		    || chosen != src || b->cases[src].err != 0
-		    || (uintptr_t)b->cases[src].item != i)
+		if (spry_mailbox_trysend(b->mb[src], (void *)(uintptr_t)i) !=
+		        0 ||
+		    spry_select(NULL, b->cases, b->n, &chosen) != 0 ||
+		    chosen != src || b->cases[src].err != 0 ||
+		    (uintptr_t)b->cases[src].item != i)
 			bad++;
 	}
 	return mbx_verdict(b, bad, t0, vals);

@@ -77,7 +77,7 @@ gobin=$build/bench-go
 mkdir -p "$gobin"
 export GOCACHE=${GOCACHE:-$build/go-cache}
 for s in "${scenarios[@]}"; do
-  if ! GO111MODULE=off go build -o "$gobin/$s" "$repo/bench/go/$s.go" >>"$log" 2>&1; then
+  if ! GO111MODULE=off go build -o "$gobin/$s" "$repo/bench/go/$s.go" "$repo/bench/go/common.go" >>"$log" 2>&1; then
     cat "$log" >&2
     echo "run.sh: building bench/go/$s.go failed" >&2
     exit 1

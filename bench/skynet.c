@@ -92,7 +92,7 @@ sky_spawn_kids(spry_actor *self, struct sky_node *n)
 		struct sky_node *k = &n->kids[i];
 		int              rv;
 
-		*k = (struct sky_node) {
+		*k = (struct sky_node){
 		    .parent = self,
 		    .run    = n->run,
 		    .num    = n->num + i * step,
@@ -160,8 +160,8 @@ sky_tree(void *arg, double *vals)
 		bench_fail("spry_runtime_stop: %s", spry_strerror(rv));
 	vals[1] = bench_peak_rss_mb();
 	vals[2] = (double)run.sum;
-	if (reason != SPRY_EXIT_NORMAL || atomic_load(&run.err) != 0
-	    || run.sum != expect) {
+	if (reason != SPRY_EXIT_NORMAL || atomic_load(&run.err) != 0 ||
+	    run.sum != expect) {
 		fprintf(stderr,
 		    "skynet: root exit %d, first failure %d, sum %llu, "
 		    "expected %llu\n",
@@ -184,7 +184,7 @@ main(int argc, char **argv)
 	printf("# skynet: %llu actors, root sum %.0f (expected %llu)\n",
 	    (unsigned long long)(leaves * 10 - 1) / 9, vals[2],
 	    (unsigned long long)(leaves * (leaves - 1) / 2));
-	bench_report("skynet", "ms", vals[0], (bench_goal) {0.5, 0});
-	bench_report("skynet_rss", "MB", vals[1], (bench_goal) {0, 0});
+	bench_report("skynet", "ms", vals[0], (bench_goal){0.5, 0});
+	bench_report("skynet_rss", "MB", vals[1], (bench_goal){0, 0});
 	return 0;
 }

@@ -4,15 +4,12 @@
 // channel costs, in ns per operation (send included), every received value
 // checked. Prints one "name value unit" line per figure; bench/run.sh
 // hands them to the C program. Standard library only; build with
-// GO111MODULE=off go build mailbox.go.
+// GO111MODULE=off go build mailbox.go common.go.
 //
 //	mailbox_sendrecv  send then receive on a chan of capacity 16
 //	select2_ready     a 2-case select, one case made ready (at random)
 //	fanin256          reflect.Select over 256 channels, one ready at random
 //	select256         the same figure, the peer of spry_select over 256
-//
-// The helpers (measure, report) are repeated in each bench/go program so
-// that every program stays one standalone file.
 package main
 
 import (
@@ -20,13 +17,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
-	"sort"
 	"time"
-)
-
-var (
-	quick = flag.Bool("quick", false, "small sizes and one run (CI smoke test)")
-	runs  = flag.Int("runs", 0, "timed runs per figure (default 5; 1 with -quick)")
 )
 
 const (
@@ -34,37 +25,6 @@ const (
 	capacity = 16  // every channel, as spry's default mailbox
 	seed     = 88172645463325252
 )
-
-// size picks the full or the -quick size of a parameter.
-func size(full, small int) int {
-	if *quick {
-		return small
-	}
-	return full
-}
-
-// measure runs fn once as a warm-up, then the timed runs, and returns the
-// median of what they measured.
-func measure(fn func() float64) float64 {
-	n := *runs
-	if n <= 0 {
-		n = size(5, 1)
-	}
-	fn()
-	v := make([]float64, n)
-	for i := range v {
-		v[i] = fn()
-	}
-	sort.Float64s(v)
-	if n%2 == 1 {
-		return v[n/2]
-	}
-	return (v[n/2-1] + v[n/2]) / 2
-}
-
-func report(name string, value float64, unit string) {
-	fmt.Printf("%s %.4f %s\n", name, value, unit)
-}
 
 // verdict returns ns per operation, or exits when results were wrong.
 func verdict(name string, t0 time.Time, iters, bad int) float64 {

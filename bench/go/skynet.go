@@ -10,10 +10,7 @@
 // Every run, the warm-up too, is a fresh process (this program run again
 // with -child), as bench/skynet.c forks one, so that each peak RSS is that
 // run's own. Standard library only; build with
-// GO111MODULE=off go build skynet.go.
-//
-// The helpers (median, report, isolated) are repeated in each bench/go
-// program so that every program stays one standalone file.
+// GO111MODULE=off go build skynet.go common.go.
 package main
 
 import (
@@ -21,83 +18,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 )
-
-var (
-	quick = flag.Bool("quick", false, "small sizes and one run (CI smoke test)")
-	runs  = flag.Int("runs", 0, "timed runs per figure (default 5; 1 with -quick)")
-	child = flag.Bool("child", false, "run once and print the raw values (internal)")
-)
-
-// size picks the full or the -quick size of a parameter.
-func size(full, small int) int {
-	if *quick {
-		return small
-	}
-	return full
-}
-
-func median(v []float64) float64 {
-	sort.Float64s(v)
-	n := len(v)
-	if n%2 == 1 {
-		return v[n/2]
-	}
-	return (v[n/2-1] + v[n/2]) / 2
-}
-
-func report(name string, value float64, unit string) {
-	fmt.Printf("%s %.4f %s\n", name, value, unit)
-}
-
-func fail(format string, args ...interface{}) {
-	fmt.Fprintf(os.Stderr, "skynet: "+format+"\n", args...)
-	os.Exit(1)
-}
-
-// isolated runs this program again with -child, once as a warm-up and
-// then for each timed run, and returns the median of each value the
-// children print (one line of space-separated numbers each).
-func isolated(nvals int) []float64 {
-	n := *runs
-	if n <= 0 {
-		n = size(5, 1)
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		fail("%v", err)
-	}
-	cols := make([][]float64, nvals)
-	for r := 0; r <= n; r++ {
-		cmd := exec.Command(exe, "-child", "-quick="+strconv.FormatBool(*quick))
-		cmd.Stderr = os.Stderr
-		out, err := cmd.Output()
-		if err != nil {
-			fail("run failed: %v", err)
-		}
-		f := strings.Fields(string(out))
-		if len(f) != nvals {
-			fail("run printed %q", out)
-		}
-		for k := 0; k < nvals && r > 0; k++ {
-			v, err := strconv.ParseFloat(f[k], 64)
-			if err != nil {
-				fail("run printed %q", out)
-			}
-			cols[k] = append(cols[k], v)
-		}
-	}
-	med := make([]float64, nvals)
-	for k := range cols {
-		med[k] = median(cols[k])
-	}
-	return med
-}
 
 // peakRSSMB returns VmHWM from /proc/self/status in MB.
 func peakRSSMB() float64 {

@@ -28,42 +28,6 @@
 /* Bound for waits that should end at once; only a bug reaches it. */
 #define WAIT_LIMIT SPRY_SEC(30)
 
-static void *
-int_item(uintptr_t v)
-{
-	return (void *)v;
-}
-
-/* Number of waiters registered on mb for direction dir. */
-static size_t
-waiter_count(spry_mailbox *mb, int dir)
-{
-	size_t n = 0;
-
-	spry__spin_lock(&mb->lock);
-	for (spry__waiter *w = dir == SPRY_SELECT_RECV ? mb->recvq : mb->sendq;
-	     w != NULL; w    = w->next) {
-		n++;
-	}
-	spry__spin_unlock(&mb->lock);
-	return n;
-}
-
-/* Wait until n threads wait on mb in direction dir; false past the bound. */
-static bool
-await_waiters(spry_mailbox *mb, int dir, size_t n)
-{
-	spry_time limit = spry_deadline_after(WAIT_LIMIT);
-
-	while (waiter_count(mb, dir) < n) {
-		if (spry_now() > limit) {
-			return false;
-		}
-		sched_yield();
-	}
-	return true;
-}
-
 /* One blocking operation on its own thread. */
 typedef struct {
 	pthread_t     thr;
@@ -105,7 +69,7 @@ cancel_main(void *arg)
 {
 	cancel_arg *a = arg;
 
-	a->saw_waiter = await_waiters(a->mb, a->dir, 1);
+	a->saw_waiter = spry_test_await_waiters(a->mb, a->dir, 1);
 	spry_ctx_cancel(a->ctx);
 	return NULL;
 }
@@ -157,14 +121,15 @@ test_capacity_rounds_up_to_a_power_of_two_that_holds_that_many(void **state)
 		/* It holds exactly cap items, in order. */
 		for (size_t i = 0; i < cap; i++) {
 			spry_test_check(
-			    spry_mailbox_trysend(mb, int_item(i + 1)), 0);
+			    spry_mailbox_trysend(mb, spry_test_item(i + 1)),
+			    0);
 		}
 		assert_int_equal(spry_mailbox_len(mb), cap);
 		spry_test_check(
-		    spry_mailbox_trysend(mb, int_item(0)), SPRY_EAGAIN);
+		    spry_mailbox_trysend(mb, spry_test_item(0)), SPRY_EAGAIN);
 		for (size_t i = 0; i < cap; i++) {
 			spry_test_check(spry_mailbox_tryrecv(mb, &item), 0);
-			assert_ptr_equal(item, int_item(i + 1));
+			assert_ptr_equal(item, spry_test_item(i + 1));
 		}
 		spry_test_check(spry_mailbox_tryrecv(mb, &item), SPRY_EAGAIN);
 		spry_mailbox_release(mb);
@@ -197,22 +162,26 @@ static void
 test_trysend_on_full_and_tryrecv_on_empty_give_eagain(void **state)
 {
 	spry_mailbox *mb;
-	void         *item = int_item(99);
+	void         *item = spry_test_item(99);
 
 	(void)state;
 	spry_test_check(spry_mailbox_open(&mb, 4), 0);
 	spry_test_check(spry_mailbox_tryrecv(mb, &item), SPRY_EAGAIN);
-	assert_ptr_equal(item, int_item(99)); /* untouched on failure */
+	assert_ptr_equal(item, spry_test_item(99)); /* untouched on failure */
 	for (uintptr_t i = 1; i <= 4; i++) {
-		spry_test_check(spry_mailbox_trysend(mb, int_item(i)), 0);
+		spry_test_check(
+		    spry_mailbox_trysend(mb, spry_test_item(i)), 0);
 	}
-	spry_test_check(spry_mailbox_trysend(mb, int_item(5)), SPRY_EAGAIN);
-	spry_test_check(spry_mailbox_trysend(mb, int_item(5)), SPRY_EAGAIN);
+	spry_test_check(
+	    spry_mailbox_trysend(mb, spry_test_item(5)), SPRY_EAGAIN);
+	spry_test_check(
+	    spry_mailbox_trysend(mb, spry_test_item(5)), SPRY_EAGAIN);
 	assert_int_equal(spry_mailbox_len(mb), 4);
 	spry_test_check(spry_mailbox_tryrecv(mb, &item), 0);
-	assert_ptr_equal(item, int_item(1));
-	spry_test_check(spry_mailbox_trysend(mb, int_item(5)), 0);
-	spry_test_check(spry_mailbox_trysend(mb, int_item(6)), SPRY_EAGAIN);
+	assert_ptr_equal(item, spry_test_item(1));
+	spry_test_check(spry_mailbox_trysend(mb, spry_test_item(5)), 0);
+	spry_test_check(
+	    spry_mailbox_trysend(mb, spry_test_item(6)), SPRY_EAGAIN);
 	spry_mailbox_release(mb);
 }
 
@@ -231,22 +200,23 @@ test_items_come_out_in_fifo_order_across_many_laps(void **state)
 
 		while (spry_mailbox_len(mb) + batch > 8) {
 			spry_test_check(spry_mailbox_tryrecv(mb, &item), 0);
-			assert_ptr_equal(item, int_item(++got));
+			assert_ptr_equal(item, spry_test_item(++got));
 		}
 		for (size_t i = 0; i < batch; i++) {
 			spry_test_check(
-			    spry_mailbox_trysend(mb, int_item(++sent)), 0);
+			    spry_mailbox_trysend(mb, spry_test_item(++sent)),
+			    0);
 		}
 		assert_int_equal(spry_mailbox_len(mb), sent - got);
 		/* Take one fewer than sent every other round. */
 		for (size_t i = 0; i + (size_t)round % 2 < batch; i++) {
 			spry_test_check(spry_mailbox_tryrecv(mb, &item), 0);
-			assert_ptr_equal(item, int_item(++got));
+			assert_ptr_equal(item, spry_test_item(++got));
 		}
 	}
 	while (got < sent) {
 		spry_test_check(spry_mailbox_tryrecv(mb, &item), 0);
-		assert_ptr_equal(item, int_item(++got));
+		assert_ptr_equal(item, spry_test_item(++got));
 	}
 	spry_test_check(spry_mailbox_tryrecv(mb, &item), SPRY_EAGAIN);
 	spry_mailbox_release(mb);
@@ -256,7 +226,7 @@ static void
 test_null_items_are_carried_like_any_other(void **state)
 {
 	spry_mailbox *mb;
-	void         *item = int_item(1);
+	void         *item = spry_test_item(1);
 
 	(void)state;
 	spry_test_check(spry_mailbox_open(&mb, 2), 0);
@@ -274,25 +244,26 @@ test_close_lets_receivers_drain_then_gives_eclosed(void **state)
 
 	(void)state;
 	spry_test_check(spry_mailbox_open(&mb, 4), 0);
-	spry_test_check(spry_mailbox_trysend(mb, int_item(1)), 0);
-	spry_test_check(spry_mailbox_trysend(mb, int_item(2)), 0);
-	spry_test_check(spry_mailbox_trysend(mb, int_item(3)), 0);
+	spry_test_check(spry_mailbox_trysend(mb, spry_test_item(1)), 0);
+	spry_test_check(spry_mailbox_trysend(mb, spry_test_item(2)), 0);
+	spry_test_check(spry_mailbox_trysend(mb, spry_test_item(3)), 0);
 	spry_mailbox_close(mb);
 	assert_true(spry_mailbox_closed(mb));
 	assert_int_equal(spry_mailbox_len(mb), 3);
 
 	/* Senders are refused at once, even with room. */
-	spry_test_check(spry_mailbox_trysend(mb, int_item(9)), SPRY_ECLOSED);
 	spry_test_check(
-	    spry_mailbox_send(NULL, mb, int_item(9)), SPRY_ECLOSED);
+	    spry_mailbox_trysend(mb, spry_test_item(9)), SPRY_ECLOSED);
+	spry_test_check(
+	    spry_mailbox_send(NULL, mb, spry_test_item(9)), SPRY_ECLOSED);
 
 	/* Receivers get what was queued, in order, then ECLOSED. */
 	spry_test_check(spry_mailbox_tryrecv(mb, &item), 0);
-	assert_ptr_equal(item, int_item(1));
+	assert_ptr_equal(item, spry_test_item(1));
 	spry_test_check(spry_mailbox_recv(NULL, mb, &item), 0);
-	assert_ptr_equal(item, int_item(2));
+	assert_ptr_equal(item, spry_test_item(2));
 	spry_test_check(spry_mailbox_tryrecv(mb, &item), 0);
-	assert_ptr_equal(item, int_item(3));
+	assert_ptr_equal(item, spry_test_item(3));
 	spry_test_check(spry_mailbox_tryrecv(mb, &item), SPRY_ECLOSED);
 	spry_test_check(spry_mailbox_recv(NULL, mb, &item), SPRY_ECLOSED);
 	spry_test_check(spry_mailbox_tryrecv(mb, &item), SPRY_ECLOSED);
@@ -308,15 +279,16 @@ test_close_is_idempotent(void **state)
 
 	(void)state;
 	spry_test_check(spry_mailbox_open(&mb, 2), 0);
-	spry_test_check(spry_mailbox_trysend(mb, int_item(1)), 0);
+	spry_test_check(spry_mailbox_trysend(mb, spry_test_item(1)), 0);
 	spry_mailbox_close(mb);
 	spry_mailbox_close(mb);
 	assert_true(spry_mailbox_closed(mb));
 	spry_test_check(spry_mailbox_tryrecv(mb, &item), 0);
-	assert_ptr_equal(item, int_item(1));
+	assert_ptr_equal(item, spry_test_item(1));
 	spry_mailbox_close(mb);
 	spry_test_check(spry_mailbox_tryrecv(mb, &item), SPRY_ECLOSED);
-	spry_test_check(spry_mailbox_trysend(mb, int_item(2)), SPRY_ECLOSED);
+	spry_test_check(
+	    spry_mailbox_trysend(mb, spry_test_item(2)), SPRY_ECLOSED);
 	spry_mailbox_release(mb);
 }
 
@@ -370,8 +342,8 @@ test_release_without_dispose_drops_leftovers(void **state)
 
 	(void)state;
 	spry_test_check(spry_mailbox_open(&mb, 4), 0);
-	spry_test_check(spry_mailbox_trysend(mb, int_item(1)), 0);
-	spry_test_check(spry_mailbox_trysend(mb, int_item(2)), 0);
+	spry_test_check(spry_mailbox_trysend(mb, spry_test_item(1)), 0);
+	spry_test_check(spry_mailbox_trysend(mb, spry_test_item(2)), 0);
 	spry_mailbox_release(mb);
 	assert_int_equal(spry__alloc_live(), live);
 }
@@ -392,9 +364,9 @@ test_hold_keeps_the_mailbox_until_the_last_release(void **state)
 	spry_mailbox_release(mb);
 	/* Still ours: usable, and still allocated. */
 	assert_int_equal(spry__alloc_live(), live + 1);
-	spry_test_check(spry_mailbox_trysend(mb, int_item(7)), 0);
+	spry_test_check(spry_mailbox_trysend(mb, spry_test_item(7)), 0);
 	spry_test_check(spry_mailbox_tryrecv(mb, &item), 0);
-	assert_ptr_equal(item, int_item(7));
+	assert_ptr_equal(item, spry_test_item(7));
 	spry_mailbox_release(mb);
 	assert_int_equal(spry__alloc_live(), live);
 	spry_mailbox_release(NULL); /* harmless */
@@ -412,12 +384,12 @@ test_blocking_calls_with_room_or_items_do_not_wait(void **state)
 	spry_test_check(spry_ctx_with_cancel(&ctx, NULL), 0);
 	spry_ctx_cancel(ctx);
 	spry_test_check(spry_mailbox_open(&mb, 2), 0);
-	spry_test_check(spry_mailbox_send(ctx, mb, int_item(1)), 0);
-	spry_test_check(spry_mailbox_send(NULL, mb, int_item(2)), 0);
+	spry_test_check(spry_mailbox_send(ctx, mb, spry_test_item(1)), 0);
+	spry_test_check(spry_mailbox_send(NULL, mb, spry_test_item(2)), 0);
 	spry_test_check(spry_mailbox_recv(ctx, mb, &item), 0);
-	assert_ptr_equal(item, int_item(1));
+	assert_ptr_equal(item, spry_test_item(1));
 	spry_test_check(spry_mailbox_recv(NULL, mb, &item), 0);
-	assert_ptr_equal(item, int_item(2));
+	assert_ptr_equal(item, spry_test_item(2));
 	spry_mailbox_release(mb);
 	spry_ctx_release(ctx);
 }
@@ -427,25 +399,25 @@ test_blocking_calls_give_etimedout_when_the_ctx_deadline_passes(void **state)
 {
 	spry_mailbox *empty, *full;
 	spry_ctx     *ctx;
-	void         *item = int_item(99);
+	void         *item = spry_test_item(99);
 
 	(void)state;
 	spry_test_check(spry_mailbox_open(&empty, 2), 0);
 	spry_test_check(spry_mailbox_open(&full, 2), 0);
-	spry_test_check(spry_mailbox_trysend(full, int_item(1)), 0);
-	spry_test_check(spry_mailbox_trysend(full, int_item(2)), 0);
+	spry_test_check(spry_mailbox_trysend(full, spry_test_item(1)), 0);
+	spry_test_check(spry_mailbox_trysend(full, spry_test_item(2)), 0);
 
 	spry_test_check(spry_ctx_with_timeout(&ctx, NULL, SPRY_MSEC(5)), 0);
 	spry_test_check(spry_mailbox_recv(ctx, empty, &item), SPRY_ETIMEDOUT);
-	assert_ptr_equal(item, int_item(99));
+	assert_ptr_equal(item, spry_test_item(99));
 	spry_ctx_release(ctx);
 
 	spry_test_check(spry_ctx_with_timeout(&ctx, NULL, SPRY_MSEC(5)), 0);
 	spry_test_check(
-	    spry_mailbox_send(ctx, full, int_item(3)), SPRY_ETIMEDOUT);
+	    spry_mailbox_send(ctx, full, spry_test_item(3)), SPRY_ETIMEDOUT);
 	/* The ctx has ended now: later calls fail at once the same way. */
 	spry_test_check(
-	    spry_mailbox_send(ctx, full, int_item(3)), SPRY_ETIMEDOUT);
+	    spry_mailbox_send(ctx, full, spry_test_item(3)), SPRY_ETIMEDOUT);
 	spry_test_check(spry_mailbox_recv(ctx, empty, &item), SPRY_ETIMEDOUT);
 	spry_test_check(spry_ctx_err(ctx), SPRY_ETIMEDOUT);
 	spry_ctx_release(ctx);
@@ -453,9 +425,9 @@ test_blocking_calls_give_etimedout_when_the_ctx_deadline_passes(void **state)
 	/* The failed send kept nothing. */
 	assert_int_equal(spry_mailbox_len(full), 2);
 	spry_test_check(spry_mailbox_tryrecv(full, &item), 0);
-	assert_ptr_equal(item, int_item(1));
+	assert_ptr_equal(item, spry_test_item(1));
 	spry_test_check(spry_mailbox_tryrecv(full, &item), 0);
-	assert_ptr_equal(item, int_item(2));
+	assert_ptr_equal(item, spry_test_item(2));
 	spry_mailbox_release(empty);
 	spry_mailbox_release(full);
 }
@@ -470,13 +442,13 @@ test_blocking_calls_give_ecanceled_with_a_canceled_ctx(void **state)
 	(void)state;
 	spry_test_check(spry_mailbox_open(&empty, 2), 0);
 	spry_test_check(spry_mailbox_open(&full, 2), 0);
-	spry_test_check(spry_mailbox_trysend(full, int_item(1)), 0);
-	spry_test_check(spry_mailbox_trysend(full, int_item(2)), 0);
+	spry_test_check(spry_mailbox_trysend(full, spry_test_item(1)), 0);
+	spry_test_check(spry_mailbox_trysend(full, spry_test_item(2)), 0);
 	spry_test_check(spry_ctx_with_cancel(&ctx, NULL), 0);
 	spry_ctx_cancel(ctx);
 	spry_test_check(spry_mailbox_recv(ctx, empty, &item), SPRY_ECANCELED);
 	spry_test_check(
-	    spry_mailbox_send(ctx, full, int_item(3)), SPRY_ECANCELED);
+	    spry_mailbox_send(ctx, full, spry_test_item(3)), SPRY_ECANCELED);
 	assert_int_equal(spry_mailbox_len(full), 2);
 	spry_ctx_release(ctx);
 	spry_mailbox_release(empty);
@@ -488,7 +460,7 @@ test_cancel_from_another_thread_ends_a_blocked_recv(void **state)
 {
 	spry_mailbox *mb;
 	cancel_arg    c    = {.dir = SPRY_SELECT_RECV};
-	void         *item = int_item(99);
+	void         *item = spry_test_item(99);
 
 	(void)state;
 	spry_test_check(spry_mailbox_open(&mb, 2), 0);
@@ -498,8 +470,8 @@ test_cancel_from_another_thread_ends_a_blocked_recv(void **state)
 	spry_test_check(spry_mailbox_recv(c.ctx, mb, &item), SPRY_ECANCELED);
 	assert_int_equal(pthread_join(c.thr, NULL), 0);
 	assert_true(c.saw_waiter);
-	assert_ptr_equal(item, int_item(99));
-	assert_int_equal(waiter_count(mb, SPRY_SELECT_RECV), 0);
+	assert_ptr_equal(item, spry_test_item(99));
+	assert_int_equal(spry_test_waiters(mb, SPRY_SELECT_RECV), 0);
 	spry_ctx_release(c.ctx);
 	spry_mailbox_release(mb);
 }
@@ -513,21 +485,21 @@ test_cancel_from_another_thread_ends_a_blocked_send(void **state)
 
 	(void)state;
 	spry_test_check(spry_mailbox_open(&mb, 2), 0);
-	spry_test_check(spry_mailbox_trysend(mb, int_item(1)), 0);
-	spry_test_check(spry_mailbox_trysend(mb, int_item(2)), 0);
+	spry_test_check(spry_mailbox_trysend(mb, spry_test_item(1)), 0);
+	spry_test_check(spry_mailbox_trysend(mb, spry_test_item(2)), 0);
 	spry_test_check(spry_ctx_with_cancel(&c.ctx, NULL), 0);
 	c.mb = mb;
 	assert_int_equal(pthread_create(&c.thr, NULL, cancel_main, &c), 0);
 	spry_test_check(
-	    spry_mailbox_send(c.ctx, mb, int_item(3)), SPRY_ECANCELED);
+	    spry_mailbox_send(c.ctx, mb, spry_test_item(3)), SPRY_ECANCELED);
 	assert_int_equal(pthread_join(c.thr, NULL), 0);
 	assert_true(c.saw_waiter);
-	assert_int_equal(waiter_count(mb, SPRY_SELECT_SEND), 0);
+	assert_int_equal(spry_test_waiters(mb, SPRY_SELECT_SEND), 0);
 	assert_int_equal(spry_mailbox_len(mb), 2);
 	spry_test_check(spry_mailbox_tryrecv(mb, &item), 0);
-	assert_ptr_equal(item, int_item(1));
+	assert_ptr_equal(item, spry_test_item(1));
 	spry_test_check(spry_mailbox_tryrecv(mb, &item), 0);
-	assert_ptr_equal(item, int_item(2));
+	assert_ptr_equal(item, spry_test_item(2));
 	spry_ctx_release(c.ctx);
 	spry_mailbox_release(mb);
 }
@@ -568,16 +540,18 @@ test_close_wakes_blocked_senders_and_receivers(void **state)
 	(void)state;
 	spry_test_check(spry_mailbox_open(&full, 2), 0);
 	spry_test_check(spry_mailbox_open(&empty, 2), 0);
-	spry_test_check(spry_mailbox_trysend(full, int_item(1)), 0);
-	spry_test_check(spry_mailbox_trysend(full, int_item(2)), 0);
+	spry_test_check(spry_mailbox_trysend(full, spry_test_item(1)), 0);
+	spry_test_check(spry_mailbox_trysend(full, spry_test_item(2)), 0);
 	sel.cases[0] = (spry_select_case){
-	    .mb = full, .dir = SPRY_SELECT_SEND, .item = int_item(50)};
+	    .mb = full, .dir = SPRY_SELECT_SEND, .item = spry_test_item(50)};
 	sel.cases[1] = (spry_select_case){
-	    .mb = empty, .dir = SPRY_SELECT_RECV, .item = int_item(99)};
+	    .mb = empty, .dir = SPRY_SELECT_RECV, .item = spry_test_item(99)};
 	assert_int_equal(pthread_create(&sel.thr, NULL, select_main, &sel), 0);
 	for (int i = 0; i < CLOSE_WAITERS; i++) {
-		senders[i]   = (op_arg){.mb = full, .item = int_item(10 + i)};
-		receivers[i] = (op_arg){.mb = empty, .item = int_item(99)};
+		senders[i] =
+		    (op_arg){.mb = full, .item = spry_test_item(10 + i)};
+		receivers[i] =
+		    (op_arg){.mb = empty, .item = spry_test_item(99)};
 		assert_int_equal(pthread_create(&senders[i].thr, NULL,
 		                     send_main, &senders[i]),
 		    0);
@@ -585,8 +559,10 @@ test_close_wakes_blocked_senders_and_receivers(void **state)
 		                     recv_main, &receivers[i]),
 		    0);
 	}
-	assert_true(await_waiters(full, SPRY_SELECT_SEND, CLOSE_WAITERS + 1));
-	assert_true(await_waiters(empty, SPRY_SELECT_RECV, CLOSE_WAITERS + 1));
+	assert_true(spry_test_await_waiters(
+	    full, SPRY_SELECT_SEND, CLOSE_WAITERS + 1));
+	assert_true(spry_test_await_waiters(
+	    empty, SPRY_SELECT_RECV, CLOSE_WAITERS + 1));
 
 	spry_mailbox_close(full);
 	for (int i = 0; i < CLOSE_WAITERS; i++) {
@@ -597,25 +573,27 @@ test_close_wakes_blocked_senders_and_receivers(void **state)
 	spry_test_check(sel.rv, 0);
 	assert_int_equal(sel.chosen, 0);
 	spry_test_check(sel.cases[0].err, SPRY_ECLOSED);
-	assert_ptr_equal(sel.cases[0].item, int_item(50)); /* still ours */
-	assert_ptr_equal(sel.cases[1].item, int_item(99));
+	assert_ptr_equal(
+	    sel.cases[0].item, spry_test_item(50)); /* still ours */
+	assert_ptr_equal(sel.cases[1].item, spry_test_item(99));
 
 	/* Receivers of the other mailbox are still blocked. */
-	assert_int_equal(waiter_count(empty, SPRY_SELECT_RECV), CLOSE_WAITERS);
+	assert_int_equal(
+	    spry_test_waiters(empty, SPRY_SELECT_RECV), CLOSE_WAITERS);
 	spry_mailbox_close(empty);
 	for (int i = 0; i < CLOSE_WAITERS; i++) {
 		assert_int_equal(pthread_join(receivers[i].thr, NULL), 0);
 		spry_test_check(receivers[i].rv, SPRY_ECLOSED);
-		assert_ptr_equal(receivers[i].item, int_item(99));
+		assert_ptr_equal(receivers[i].item, spry_test_item(99));
 	}
-	assert_int_equal(waiter_count(full, SPRY_SELECT_SEND), 0);
-	assert_int_equal(waiter_count(empty, SPRY_SELECT_RECV), 0);
+	assert_int_equal(spry_test_waiters(full, SPRY_SELECT_SEND), 0);
+	assert_int_equal(spry_test_waiters(empty, SPRY_SELECT_RECV), 0);
 
 	/* The full one still hands out what it held, then ECLOSED. */
 	spry_test_check(spry_mailbox_tryrecv(full, &item), 0);
-	assert_ptr_equal(item, int_item(1));
+	assert_ptr_equal(item, spry_test_item(1));
 	spry_test_check(spry_mailbox_tryrecv(full, &item), 0);
-	assert_ptr_equal(item, int_item(2));
+	assert_ptr_equal(item, spry_test_item(2));
 	spry_test_check(spry_mailbox_tryrecv(full, &item), SPRY_ECLOSED);
 	spry_mailbox_release(full);
 	spry_mailbox_release(empty);
@@ -625,8 +603,8 @@ static void
 test_close_wakes_a_blocked_receiver_of_each_kind(void **state)
 {
 	spry_mailbox *mb;
-	op_arg        plain = {.item = int_item(99)};
-	op_arg        timed = {.item = int_item(99)};
+	op_arg        plain = {.item = spry_test_item(99)};
+	op_arg        timed = {.item = spry_test_item(99)};
 
 	(void)state;
 	/* One without a ctx, one with a ctx that could end but does not. */
@@ -638,7 +616,7 @@ test_close_wakes_a_blocked_receiver_of_each_kind(void **state)
 	    pthread_create(&plain.thr, NULL, recv_main, &plain), 0);
 	assert_int_equal(
 	    pthread_create(&timed.thr, NULL, recv_main, &timed), 0);
-	assert_true(await_waiters(mb, SPRY_SELECT_RECV, 2));
+	assert_true(spry_test_await_waiters(mb, SPRY_SELECT_RECV, 2));
 	spry_mailbox_close(mb);
 	assert_int_equal(pthread_join(plain.thr, NULL), 0);
 	assert_int_equal(pthread_join(timed.thr, NULL), 0);
@@ -660,11 +638,11 @@ test_blocked_receiver_gets_an_item_sent_later(void **state)
 	spry_test_check(spry_mailbox_open(&mb, 2), 0);
 	r.mb = mb;
 	assert_int_equal(pthread_create(&r.thr, NULL, recv_main, &r), 0);
-	assert_true(await_waiters(mb, SPRY_SELECT_RECV, 1));
-	spry_test_check(spry_mailbox_send(NULL, mb, int_item(42)), 0);
+	assert_true(spry_test_await_waiters(mb, SPRY_SELECT_RECV, 1));
+	spry_test_check(spry_mailbox_send(NULL, mb, spry_test_item(42)), 0);
 	assert_int_equal(pthread_join(r.thr, NULL), 0);
 	spry_test_check(r.rv, 0);
-	assert_ptr_equal(r.item, int_item(42));
+	assert_ptr_equal(r.item, spry_test_item(42));
 	spry_mailbox_release(mb);
 }
 
@@ -672,23 +650,23 @@ static void
 test_blocked_sender_proceeds_when_room_is_made(void **state)
 {
 	spry_mailbox *mb;
-	op_arg        s = {.item = int_item(3)};
+	op_arg        s = {.item = spry_test_item(3)};
 	void         *item;
 
 	(void)state;
 	spry_test_check(spry_mailbox_open(&mb, 2), 0);
-	spry_test_check(spry_mailbox_trysend(mb, int_item(1)), 0);
-	spry_test_check(spry_mailbox_trysend(mb, int_item(2)), 0);
+	spry_test_check(spry_mailbox_trysend(mb, spry_test_item(1)), 0);
+	spry_test_check(spry_mailbox_trysend(mb, spry_test_item(2)), 0);
 	s.mb = mb;
 	assert_int_equal(pthread_create(&s.thr, NULL, send_main, &s), 0);
-	assert_true(await_waiters(mb, SPRY_SELECT_SEND, 1));
+	assert_true(spry_test_await_waiters(mb, SPRY_SELECT_SEND, 1));
 	spry_test_check(spry_mailbox_recv(NULL, mb, &item), 0);
-	assert_ptr_equal(item, int_item(1));
+	assert_ptr_equal(item, spry_test_item(1));
 	assert_int_equal(pthread_join(s.thr, NULL), 0);
 	spry_test_check(s.rv, 0);
 	for (uintptr_t i = 2; i <= 3; i++) {
 		spry_test_check(spry_mailbox_recv(NULL, mb, &item), 0);
-		assert_ptr_equal(item, int_item(i));
+		assert_ptr_equal(item, spry_test_item(i));
 	}
 	spry_mailbox_release(mb);
 }
@@ -708,9 +686,9 @@ test_fd_polls_readable_while_items_are_queued_or_closed(void **state)
 	assert_int_equal(fd, fd2); /* one descriptor per mailbox */
 	assert_false(readable(fd));
 
-	spry_test_check(spry_mailbox_trysend(mb, int_item(1)), 0);
+	spry_test_check(spry_mailbox_trysend(mb, spry_test_item(1)), 0);
 	assert_true(readable(fd));
-	spry_test_check(spry_mailbox_trysend(mb, int_item(2)), 0);
+	spry_test_check(spry_mailbox_trysend(mb, spry_test_item(2)), 0);
 	assert_true(readable(fd));
 	spry_test_check(spry_mailbox_tryrecv(mb, &item), 0);
 	assert_true(readable(fd)); /* one left */
@@ -720,13 +698,13 @@ test_fd_polls_readable_while_items_are_queued_or_closed(void **state)
 	assert_false(readable(fd));
 
 	/* Again, through the blocking calls. */
-	spry_test_check(spry_mailbox_send(NULL, mb, int_item(3)), 0);
+	spry_test_check(spry_mailbox_send(NULL, mb, spry_test_item(3)), 0);
 	assert_true(readable(fd));
 	spry_test_check(spry_mailbox_recv(NULL, mb, &item), 0);
 	assert_false(readable(fd));
 
 	/* Closed: readable for good, drained or not. */
-	spry_test_check(spry_mailbox_trysend(mb, int_item(4)), 0);
+	spry_test_check(spry_mailbox_trysend(mb, spry_test_item(4)), 0);
 	spry_mailbox_close(mb);
 	assert_true(readable(fd));
 	spry_test_check(spry_mailbox_tryrecv(mb, &item), 0);
@@ -746,7 +724,7 @@ test_fd_asked_for_late_reflects_the_current_state(void **state)
 	(void)state;
 	spry_test_check(spry_mailbox_open(&a, 4), 0);
 	spry_test_check(spry_mailbox_open(&b, 4), 0);
-	spry_test_check(spry_mailbox_trysend(a, int_item(1)), 0);
+	spry_test_check(spry_mailbox_trysend(a, spry_test_item(1)), 0);
 	spry_mailbox_close(b);
 	spry_test_check(spry_mailbox_fd(a, &fa), 0);
 	spry_test_check(spry_mailbox_fd(b, &fb), 0);
@@ -973,10 +951,10 @@ test_null_arguments_give_einval(void **state)
 
 	(void)state;
 	spry_test_check(
-	    spry_mailbox_send(NULL, NULL, int_item(1)), SPRY_EINVAL);
+	    spry_mailbox_send(NULL, NULL, spry_test_item(1)), SPRY_EINVAL);
 	spry_test_check(spry_mailbox_recv(NULL, NULL, &item), SPRY_EINVAL);
 	spry_test_check(spry_mailbox_open(&mb, 2), 0);
-	spry_test_check(spry_mailbox_trysend(mb, int_item(1)), 0);
+	spry_test_check(spry_mailbox_trysend(mb, spry_test_item(1)), 0);
 	spry_test_check(spry_mailbox_recv(NULL, mb, NULL), SPRY_EINVAL);
 	assert_int_equal(spry_mailbox_len(mb), 1); /* nothing taken */
 	spry_test_check(spry_mailbox_fd(mb, NULL), SPRY_EINVAL);

@@ -28,42 +28,6 @@
 /* Bound for waits that should end at once; only a bug reaches it. */
 #define WAIT_LIMIT SPRY_SEC(30)
 
-static void *
-int_item(uintptr_t v)
-{
-	return (void *)v;
-}
-
-/* Number of waiters registered on mb for direction dir. */
-static size_t
-waiter_count(spry_mailbox *mb, int dir)
-{
-	size_t n = 0;
-
-	spry__spin_lock(&mb->lock);
-	for (spry__waiter *w = dir == SPRY_SELECT_RECV ? mb->recvq : mb->sendq;
-	     w != NULL; w    = w->next) {
-		n++;
-	}
-	spry__spin_unlock(&mb->lock);
-	return n;
-}
-
-/* Wait until n threads wait on mb in direction dir; false past the bound. */
-static bool
-await_waiters(spry_mailbox *mb, int dir, size_t n)
-{
-	spry_time limit = spry_deadline_after(WAIT_LIMIT);
-
-	while (waiter_count(mb, dir) < n) {
-		if (spry_now() > limit) {
-			return false;
-		}
-		sched_yield();
-	}
-	return true;
-}
-
 static spry_select_case
 recv_case(spry_mailbox *mb)
 {
@@ -87,11 +51,11 @@ test_tryselect_with_nothing_ready_gives_eagain(void **state)
 	(void)state;
 	spry_test_check(spry_mailbox_open(&a, 2), 0);
 	spry_test_check(spry_mailbox_open(&b, 2), 0);
-	spry_test_check(spry_mailbox_trysend(b, int_item(1)), 0);
-	spry_test_check(spry_mailbox_trysend(b, int_item(2)), 0);
-	c[0] = recv_case(a);              /* empty */
-	c[1] = send_case(b, int_item(3)); /* full */
-	c[2] = recv_case(NULL);           /* disabled */
+	spry_test_check(spry_mailbox_trysend(b, spry_test_item(1)), 0);
+	spry_test_check(spry_mailbox_trysend(b, spry_test_item(2)), 0);
+	c[0] = recv_case(a);                    /* empty */
+	c[1] = send_case(b, spry_test_item(3)); /* full */
+	c[2] = recv_case(NULL);                 /* disabled */
 	spry_test_check(spry_tryselect(c, 3, &chosen), SPRY_EAGAIN);
 	assert_int_equal(chosen, 99);
 	spry_test_check(spry_tryselect(c, 0, &chosen), SPRY_EAGAIN);
@@ -114,19 +78,19 @@ test_select_performs_the_one_ready_case(void **state)
 		spry_test_check(spry_mailbox_open(&mb[i], 2), 0);
 		c[i] = recv_case(mb[i]);
 	}
-	spry_test_check(spry_mailbox_trysend(mb[1], int_item(11)), 0);
-	spry_test_check(spry_mailbox_trysend(mb[1], int_item(12)), 0);
+	spry_test_check(spry_mailbox_trysend(mb[1], spry_test_item(11)), 0);
+	spry_test_check(spry_mailbox_trysend(mb[1], spry_test_item(12)), 0);
 	for (uintptr_t want = 11; want <= 12; want++) {
 		chosen = 99;
 		spry_test_check(spry_tryselect(c, 3, &chosen), 0);
 		assert_int_equal(chosen, 1);
 		spry_test_check(c[1].err, 0);
-		assert_ptr_equal(c[1].item, int_item(want));
+		assert_ptr_equal(c[1].item, spry_test_item(want));
 	}
-	spry_test_check(spry_mailbox_trysend(mb[2], int_item(21)), 0);
+	spry_test_check(spry_mailbox_trysend(mb[2], spry_test_item(21)), 0);
 	spry_test_check(spry_select(NULL, c, 3, &chosen), 0);
 	assert_int_equal(chosen, 2);
-	assert_ptr_equal(c[2].item, int_item(21));
+	assert_ptr_equal(c[2].item, spry_test_item(21));
 	for (int i = 0; i < 3; i++) {
 		spry_test_check(
 		    spry_mailbox_tryrecv(mb[i], &item), SPRY_EAGAIN);
@@ -145,16 +109,16 @@ test_send_case_queues_its_item_in_the_mailbox_with_room(void **state)
 	(void)state;
 	spry_test_check(spry_mailbox_open(&full, 2), 0);
 	spry_test_check(spry_mailbox_open(&room, 2), 0);
-	spry_test_check(spry_mailbox_trysend(full, int_item(1)), 0);
-	spry_test_check(spry_mailbox_trysend(full, int_item(2)), 0);
-	c[0] = send_case(full, int_item(3));
-	c[1] = send_case(room, int_item(4));
+	spry_test_check(spry_mailbox_trysend(full, spry_test_item(1)), 0);
+	spry_test_check(spry_mailbox_trysend(full, spry_test_item(2)), 0);
+	c[0] = send_case(full, spry_test_item(3));
+	c[1] = send_case(room, spry_test_item(4));
 	spry_test_check(spry_select(NULL, c, 2, &chosen), 0);
 	assert_int_equal(chosen, 1);
 	spry_test_check(c[1].err, 0);
 	assert_int_equal(spry_mailbox_len(full), 2);
 	spry_test_check(spry_mailbox_tryrecv(room, &item), 0);
-	assert_ptr_equal(item, int_item(4));
+	assert_ptr_equal(item, spry_test_item(4));
 	spry_mailbox_release(full);
 	spry_mailbox_release(room);
 }
@@ -189,21 +153,21 @@ test_blocked_select_completes_a_send_case_when_room_is_made(void **state)
 	(void)state;
 	spry_test_check(spry_mailbox_open(&full, 2), 0);
 	spry_test_check(spry_mailbox_open(&empty, 2), 0);
-	spry_test_check(spry_mailbox_trysend(full, int_item(1)), 0);
-	spry_test_check(spry_mailbox_trysend(full, int_item(2)), 0);
+	spry_test_check(spry_mailbox_trysend(full, spry_test_item(1)), 0);
+	spry_test_check(spry_mailbox_trysend(full, spry_test_item(2)), 0);
 	c[0] = recv_case(empty);
-	c[1] = send_case(full, int_item(3));
+	c[1] = send_case(full, spry_test_item(3));
 	assert_int_equal(pthread_create(&s.thr, NULL, select_main, &s), 0);
-	assert_true(await_waiters(full, SPRY_SELECT_SEND, 1));
+	assert_true(spry_test_await_waiters(full, SPRY_SELECT_SEND, 1));
 	spry_test_check(spry_mailbox_tryrecv(full, &item), 0);
 	assert_int_equal(pthread_join(s.thr, NULL), 0);
 	spry_test_check(s.rv, 0);
 	assert_int_equal(s.chosen, 1);
 	spry_test_check(c[1].err, 0);
-	assert_int_equal(waiter_count(empty, SPRY_SELECT_RECV), 0);
+	assert_int_equal(spry_test_waiters(empty, SPRY_SELECT_RECV), 0);
 	for (uintptr_t want = 2; want <= 3; want++) {
 		spry_test_check(spry_mailbox_tryrecv(full, &item), 0);
-		assert_ptr_equal(item, int_item(want));
+		assert_ptr_equal(item, spry_test_item(want));
 	}
 	spry_mailbox_release(full);
 	spry_mailbox_release(empty);
@@ -219,8 +183,8 @@ test_null_mailbox_case_is_never_chosen(void **state)
 	(void)state;
 	spry_test_check(spry_mailbox_open(&mb, 2), 0);
 	c[0] = recv_case(NULL);
-	c[1] = send_case(mb, int_item(1));
-	c[2] = send_case(NULL, int_item(2));
+	c[1] = send_case(mb, spry_test_item(1));
+	c[2] = send_case(NULL, spry_test_item(2));
 	for (int i = 0; i < 1000; i++) {
 		void *item;
 
@@ -228,7 +192,7 @@ test_null_mailbox_case_is_never_chosen(void **state)
 		spry_test_check(spry_select(NULL, c, 3, &chosen), 0);
 		assert_int_equal(chosen, 1);
 		spry_test_check(spry_mailbox_tryrecv(mb, &item), 0);
-		assert_ptr_equal(item, int_item(1));
+		assert_ptr_equal(item, spry_test_item(1));
 	}
 	/* Only disabled cases: nothing can ever be ready. */
 	spry_test_check(spry_tryselect(c, 1, &chosen), SPRY_EAGAIN);
@@ -244,7 +208,7 @@ test_closed_mailbox_case_completes_with_eclosed(void **state)
 
 	(void)state;
 	spry_test_check(spry_mailbox_open(&mb, 2), 0);
-	spry_test_check(spry_mailbox_trysend(mb, int_item(1)), 0);
+	spry_test_check(spry_mailbox_trysend(mb, spry_test_item(1)), 0);
 	spry_mailbox_close(mb);
 
 	/* A RECV case still drains what was queued, then sees ECLOSED. */
@@ -252,7 +216,7 @@ test_closed_mailbox_case_completes_with_eclosed(void **state)
 	spry_test_check(spry_select(NULL, c, 1, &chosen), 0);
 	assert_int_equal(chosen, 0);
 	spry_test_check(c[0].err, 0);
-	assert_ptr_equal(c[0].item, int_item(1));
+	assert_ptr_equal(c[0].item, spry_test_item(1));
 	c[0] = recv_case(mb);
 	spry_test_check(spry_select(NULL, c, 1, &chosen), 0);
 	spry_test_check(c[0].err, SPRY_ECLOSED);
@@ -260,10 +224,10 @@ test_closed_mailbox_case_completes_with_eclosed(void **state)
 	spry_test_check(c[0].err, SPRY_ECLOSED);
 
 	/* A SEND case completes at once; the item stays with the caller. */
-	c[0] = send_case(mb, int_item(7));
+	c[0] = send_case(mb, spry_test_item(7));
 	spry_test_check(spry_select(NULL, c, 1, &chosen), 0);
 	spry_test_check(c[0].err, SPRY_ECLOSED);
-	assert_ptr_equal(c[0].item, int_item(7));
+	assert_ptr_equal(c[0].item, spry_test_item(7));
 	assert_int_equal(spry_mailbox_len(mb), 0);
 	spry_mailbox_release(mb);
 }
@@ -281,13 +245,13 @@ test_close_completes_a_blocked_select_with_eclosed(void **state)
 	c[0] = recv_case(a);
 	c[1] = recv_case(b);
 	assert_int_equal(pthread_create(&s.thr, NULL, select_main, &s), 0);
-	assert_true(await_waiters(b, SPRY_SELECT_RECV, 1));
+	assert_true(spry_test_await_waiters(b, SPRY_SELECT_RECV, 1));
 	spry_mailbox_close(b);
 	assert_int_equal(pthread_join(s.thr, NULL), 0);
 	spry_test_check(s.rv, 0);
 	assert_int_equal(s.chosen, 1);
 	spry_test_check(c[1].err, SPRY_ECLOSED);
-	assert_int_equal(waiter_count(a, SPRY_SELECT_RECV), 0);
+	assert_int_equal(spry_test_waiters(a, SPRY_SELECT_RECV), 0);
 	spry_mailbox_release(a);
 	spry_mailbox_release(b);
 }
@@ -305,7 +269,7 @@ test_select_is_fair_between_two_ready_cases(void **state)
 	for (int i = 0; i < 2; i++) {
 		spry_test_check(spry_mailbox_open(&mb[i], 2), 0);
 		spry_test_check(
-		    spry_mailbox_trysend(mb[i], int_item(i + 1)), 0);
+		    spry_mailbox_trysend(mb[i], spry_test_item(i + 1)), 0);
 	}
 	for (int r = 0; r < FAIR_ROUNDS; r++) {
 		size_t chosen = 99;
@@ -314,7 +278,7 @@ test_select_is_fair_between_two_ready_cases(void **state)
 		c[1] = recv_case(mb[1]);
 		spry_test_check(spry_select(NULL, c, 2, &chosen), 0);
 		assert_true(chosen < 2);
-		assert_ptr_equal(c[chosen].item, int_item(chosen + 1));
+		assert_ptr_equal(c[chosen].item, spry_test_item(chosen + 1));
 		count[chosen]++;
 		/* Put it back: both cases stay ready. */
 		spry_test_check(
@@ -340,17 +304,17 @@ test_select_with_a_ctx_deadline_gives_etimedout(void **state)
 	(void)state;
 	spry_test_check(spry_mailbox_open(&empty, 2), 0);
 	spry_test_check(spry_mailbox_open(&full, 2), 0);
-	spry_test_check(spry_mailbox_trysend(full, int_item(1)), 0);
-	spry_test_check(spry_mailbox_trysend(full, int_item(2)), 0);
+	spry_test_check(spry_mailbox_trysend(full, spry_test_item(1)), 0);
+	spry_test_check(spry_mailbox_trysend(full, spry_test_item(2)), 0);
 	c[0] = recv_case(empty);
-	c[1] = send_case(full, int_item(3));
+	c[1] = send_case(full, spry_test_item(3));
 	c[2] = recv_case(NULL);
 	spry_test_check(spry_ctx_with_timeout(&ctx, NULL, SPRY_MSEC(5)), 0);
 	spry_test_check(spry_select(ctx, c, 3, &chosen), SPRY_ETIMEDOUT);
 	assert_int_equal(chosen, 99);
 	assert_int_equal(spry_mailbox_len(full), 2);
-	assert_int_equal(waiter_count(empty, SPRY_SELECT_RECV), 0);
-	assert_int_equal(waiter_count(full, SPRY_SELECT_SEND), 0);
+	assert_int_equal(spry_test_waiters(empty, SPRY_SELECT_RECV), 0);
+	assert_int_equal(spry_test_waiters(full, SPRY_SELECT_SEND), 0);
 	spry_ctx_release(ctx);
 
 	/* With no usable case, a deadline still makes the wait finite. */
@@ -375,7 +339,7 @@ cancel_main(void *arg)
 {
 	cancel_arg *a = arg;
 
-	a->saw_waiter = await_waiters(a->mb, SPRY_SELECT_RECV, 1);
+	a->saw_waiter = spry_test_await_waiters(a->mb, SPRY_SELECT_RECV, 1);
 	spry_ctx_cancel(a->ctx);
 	return NULL;
 }
@@ -400,13 +364,13 @@ test_select_canceled_from_another_thread_gives_ecanceled(void **state)
 	assert_int_equal(pthread_join(k.thr, NULL), 0);
 	assert_true(k.saw_waiter);
 	assert_int_equal(chosen, 99);
-	assert_int_equal(waiter_count(a, SPRY_SELECT_RECV), 0);
-	assert_int_equal(waiter_count(b, SPRY_SELECT_RECV), 0);
+	assert_int_equal(spry_test_waiters(a, SPRY_SELECT_RECV), 0);
+	assert_int_equal(spry_test_waiters(b, SPRY_SELECT_RECV), 0);
 	/* Ended: a later select fails at once, even with nothing usable. */
 	spry_test_check(spry_select(k.ctx, c, 2, &chosen), SPRY_ECANCELED);
 	spry_test_check(spry_select(k.ctx, NULL, 0, &chosen), SPRY_ECANCELED);
 	/* ...but a ready case is still taken. */
-	spry_test_check(spry_mailbox_trysend(a, int_item(1)), 0);
+	spry_test_check(spry_mailbox_trysend(a, spry_test_item(1)), 0);
 	spry_test_check(spry_select(k.ctx, c, 2, &chosen), 0);
 	assert_int_equal(chosen, 0);
 	spry_ctx_release(k.ctx);
@@ -439,7 +403,7 @@ test_ctx_done_case_completes_with_eclosed_after_cancel(void **state)
 	assert_true(k.saw_waiter);
 	assert_int_equal(chosen, 1);
 	spry_test_check(c[1].err, SPRY_ECLOSED);
-	assert_int_equal(waiter_count(mb, SPRY_SELECT_RECV), 0);
+	assert_int_equal(spry_test_waiters(mb, SPRY_SELECT_RECV), 0);
 
 	/* It stays that way. */
 	spry_test_check(spry_tryselect(&c[1], 1, &chosen), 0);
@@ -460,7 +424,7 @@ test_select_rejects_bad_arguments(void **state)
 
 	(void)state;
 	spry_test_check(spry_mailbox_open(&mb, 2), 0);
-	spry_test_check(spry_mailbox_trysend(mb, int_item(1)), 0);
+	spry_test_check(spry_mailbox_trysend(mb, spry_test_item(1)), 0);
 	many = calloc(SELECT_MAX + 1, sizeof(*many));
 	assert_non_null(many);
 	for (size_t i = 0; i <= SELECT_MAX; i++) {
@@ -489,7 +453,7 @@ test_select_rejects_bad_arguments(void **state)
 	/* The most allowed is fine. */
 	spry_test_check(spry_tryselect(many, SELECT_MAX, &chosen), 0);
 	assert_int_equal(chosen, SELECT_MAX - 1);
-	spry_test_check(spry_mailbox_trysend(mb, int_item(1)), 0);
+	spry_test_check(spry_mailbox_trysend(mb, spry_test_item(1)), 0);
 	free(many);
 	chosen = 99;
 
@@ -532,16 +496,19 @@ test_select_over_many_cases_takes_the_one_that_turns_ready(void **state)
 		s.chosen = 99;
 		assert_int_equal(
 		    pthread_create(&s.thr, NULL, select_main, &s), 0);
-		assert_true(await_waiters(mb[pick], SPRY_SELECT_RECV, 1));
+		assert_true(
+		    spry_test_await_waiters(mb[pick], SPRY_SELECT_RECV, 1));
 		spry_test_check(
-		    spry_mailbox_trysend(mb[pick], int_item(pick + 1)), 0);
+		    spry_mailbox_trysend(mb[pick], spry_test_item(pick + 1)),
+		    0);
 		assert_int_equal(pthread_join(s.thr, NULL), 0);
 		spry_test_check(s.rv, 0);
 		assert_int_equal(s.chosen, pick);
-		assert_ptr_equal(c[pick].item, int_item(pick + 1));
+		assert_ptr_equal(c[pick].item, spry_test_item(pick + 1));
 	}
 	for (int i = 0; i < MANY_CASES; i++) {
-		assert_int_equal(waiter_count(mb[i], SPRY_SELECT_RECV), 0);
+		assert_int_equal(
+		    spry_test_waiters(mb[i], SPRY_SELECT_RECV), 0);
 		spry_mailbox_release(mb[i]);
 	}
 }
@@ -625,7 +592,7 @@ lw_produce(lw_arg *a)
 	for (uintptr_t i = a->id; i < sh->items && a->rv == 0;
 	     i += sh->producers) {
 		a->rv = spry_mailbox_send(sh->safety,
-		    sh->mb[(i / sh->producers) % 2], int_item(i + 1));
+		    sh->mb[(i / sh->producers) % 2], spry_test_item(i + 1));
 	}
 }
 
@@ -797,9 +764,9 @@ test_wakeup_is_passed_on_for_an_item_behind_a_slow_producer(void **state)
 	        false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
 	/* ...another fills slot 1; the receiver it wakes finds slot 0 in
 	 * flight and keeps trying instead of parking. */
-	spry_test_check(spry_mailbox_trysend(mb, int_item(2)), 0);
+	spry_test_check(spry_mailbox_trysend(mb, spry_test_item(2)), 0);
 	/* The slow producer publishes slot 0 and wakes one receiver. */
-	items[0] = int_item(1);
+	items[0] = spry_test_item(1);
 	__atomic_store_n(&seq[0], 1, __ATOMIC_RELEASE);
 	spry__mailbox_pass(mb, SPRY_SELECT_RECV);
 
@@ -837,7 +804,8 @@ fan_producer_main(void *arg)
 	pthread_barrier_wait(f->start);
 	for (uintptr_t s = 0; s < FAN_PER_PRODUCER; s++) {
 		if ((f->rv = spry_mailbox_send(NULL, f->mb,
-		         int_item(f->id * FAN_PER_PRODUCER + s + 1))) != 0) {
+		         spry_test_item(f->id * FAN_PER_PRODUCER + s + 1))) !=
+		    0) {
 			break;
 		}
 	}

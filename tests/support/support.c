@@ -6,6 +6,10 @@
 
 #include "actors/ctx.h"
 #include "mailbox/alloc.h"
+#include "mailbox/lock.h"
+#include "mailbox/mailbox.h"
+
+#include <sched.h>
 
 int
 spry_test_up(void **state)
@@ -38,4 +42,32 @@ spry_test_down(void **state)
 	}
 	spry_test_assert_clean();
 	return 0;
+}
+
+size_t
+spry_test_waiters(spry_mailbox *mb, int dir)
+{
+	size_t n = 0;
+
+	spry__spin_lock(&mb->lock);
+	for (spry__waiter *w = dir == SPRY_SELECT_RECV ? mb->recvq : mb->sendq;
+	     w != NULL; w    = w->next) {
+		n++;
+	}
+	spry__spin_unlock(&mb->lock);
+	return n;
+}
+
+bool
+spry_test_await_waiters(spry_mailbox *mb, int dir, size_t n)
+{
+	spry_time limit = spry_deadline_after(SPRY_SEC(30));
+
+	while (spry_test_waiters(mb, dir) < n) {
+		if (spry_now() > limit) {
+			return false;
+		}
+		sched_yield();
+	}
+	return true;
 }

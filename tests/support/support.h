@@ -27,6 +27,26 @@ int spry_test_down(void **state);
 /* spry_test_assert_clean fails unless nothing of spry is live. */
 void spry_test_assert_clean(void);
 
+/* spry_test_item makes a test item out of a small number. */
+static inline void *
+spry_test_item(uintptr_t v)
+{
+	return (void *)v;
+}
+
+/*
+ * spry_test_waiters counts the threads parked on mb for direction dir
+ * (SPRY_SELECT_RECV or SPRY_SELECT_SEND), reading the waiter lists.
+ */
+size_t spry_test_waiters(spry_mailbox *mb, int dir);
+
+/*
+ * spry_test_await_waiters waits, yielding, until at least n threads are
+ * parked on mb for dir: how a test knows a thread is blocked without
+ * sleeping. False after 30 s, which only a bug reaches.
+ */
+bool spry_test_await_waiters(spry_mailbox *mb, int dir, size_t n);
+
 /* spry_test_check: assert that a spry call returned want, naming both. */
 #define spry_test_check(call, want)                                           \
 	do {                                                                  \
