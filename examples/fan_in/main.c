@@ -125,10 +125,9 @@ main(void)
 		return 1;
 	}
 	for (unsigned i = 0; i < PRODUCERS; i++) {
-		producers[i] = (producer) {i, mb, &running, 0};
+		producers[i] = (producer){i, mb, &running, 0};
 		if (pthread_create(&producers[i].thread, NULL, producer_main,
-		        &producers[i])
-		    != 0) {
+		        &producers[i]) != 0) {
 			fprintf(stderr, "cannot start producer %u\n", i);
 			return 1;
 		}

@@ -257,8 +257,8 @@ static int
 start_stage(spry_ctx *ctx, pipeline *p, enum role role, spry_actor **slot,
     spry_actor **child)
 {
-	static const spry_behavior_fn behaviors[]
-	    = {source_behavior, transformer_behavior, sink_behavior};
+	static const spry_behavior_fn behaviors[] = {
+	    source_behavior, transformer_behavior, sink_behavior};
 	spry_actor_opts opts = SPRY_ACTOR_OPTS_INIT;
 	spry_actor     *old  = NULL;
 	stage          *st;
@@ -372,8 +372,8 @@ main(void)
 	}
 	say("main", "runtime started: %u worker thread(s)",
 	    spry_runtime_workers());
-	if ((rv = spry_ctx_with_timeout(&ctx, NULL, DEADLINE)) != 0
-	    || (rv = start_tree(&p, ctx, &sup)) != 0) {
+	if ((rv = spry_ctx_with_timeout(&ctx, NULL, DEADLINE)) != 0 ||
+	    (rv = start_tree(&p, ctx, &sup)) != 0) {
 		fprintf(stderr, "start: %s\n", spry_strerror(rv));
 		spry_ctx_release(ctx);
 		spry_runtime_stop();

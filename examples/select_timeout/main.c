@@ -130,8 +130,8 @@ main(void)
 	int       rv;
 
 	t0 = spry_now();
-	if ((rv = spry_mailbox_open(&fast.mb, 0)) != 0
-	    || (rv = spry_mailbox_open(&slow.mb, 0)) != 0) {
+	if ((rv = spry_mailbox_open(&fast.mb, 0)) != 0 ||
+	    (rv = spry_mailbox_open(&slow.mb, 0)) != 0) {
 		fprintf(stderr, "mailbox: %s\n", spry_strerror(rv));
 		return 1;
 	}
@@ -140,8 +140,8 @@ main(void)
 		fprintf(stderr, "ctx: %s\n", spry_strerror(rv));
 		return 1;
 	}
-	if (pthread_create(&fast.thread, NULL, feeder_main, &fast) != 0
-	    || pthread_create(&slow.thread, NULL, feeder_main, &slow) != 0) {
+	if (pthread_create(&fast.thread, NULL, feeder_main, &fast) != 0 ||
+	    pthread_create(&slow.thread, NULL, feeder_main, &slow) != 0) {
 		fprintf(stderr, "cannot start the feeder threads\n");
 		return 1;
 	}

@@ -10,6 +10,17 @@
 #include "mailbox/mailbox.h"
 
 #include <sched.h>
+#include <stdio.h>
+
+/*
+ * Line-buffered output, so that a test killed for hanging still shows the
+ * name of the case it hung in (meson reads our stdout through a pipe).
+ */
+__attribute__((constructor)) static void
+support_line_buffered(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+}
 
 int
 spry_test_up(void **state)
