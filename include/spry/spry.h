@@ -9,6 +9,7 @@
 #include "spry/defs.h"
 #include "spry/error.h"
 #include "spry/mailbox.h"
+#include "spry/msg.h"
 #include "spry/ctx.h"
 #include "spry/runtime.h"
 #include "spry/actor.h"

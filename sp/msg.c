@@ -1,0 +1,568 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sp/msg.c: messages (spry/msg.h has the contract). Header and body are
+ * the same internal type, a chunk: a window (offset, length) onto a
+ * reference-counted buffer, so every operation is written once and the
+ * public functions only pick the chunk. spry_msg_dup shares buffers. A
+ * chunk writes bytes into its buffer in place only while it is the
+ * buffer's sole holder and copies it first otherwise (copy on write);
+ * trimming and chopping move the window and never copy. New buffers keep
+ * room in front of the bytes so that prepending (a protocol pushing a
+ * header word) rarely copies, as NNG's chunks do.
+ *
+ * The receive metadata (socket, pipe, peer, error) is only stored here;
+ * the socket layer fills it in. Framing for the wire is the transports'.
+ */
+#include "spry/msg.h"
+
+#include "mailbox/alloc.h"
+#include "mailbox/atomic.h"
+#include "spry/error.h"
+
+#include <string.h>
+
+/* Room kept in front of the bytes of every new buffer. */
+#define MSG_HEADROOM 32
+
+/*
+ * The largest chunk length, and the largest growth asked for at once.
+ * Small enough that a buffer's size (at most five times this, see
+ * chunk_grow) never wraps around.
+ */
+#define MSG_SIZE_MAX (SIZE_MAX / 16)
+
+/* Storage shared by the chunks of a message and of its copies. */
+typedef struct msg_buf {
+	uint32_t refs;   /* holders (atomic); 1: the holder may write */
+	size_t   cap;    /* bytes in data; fixed */
+	uint8_t  data[]; /* the bytes; written only by a sole holder */
+} msg_buf;
+
+/* A header or a body: a window onto a buffer. Guarded by its holder. */
+typedef struct msg_chunk {
+	msg_buf *buf; /* storage, or NULL: none (the chunk is empty) */
+	size_t   off; /* first byte of the window in buf->data */
+	size_t   len; /* bytes in the window */
+} msg_chunk;
+
+/* A message; every field is guarded by its one holder. */
+struct spry_msg {
+	msg_chunk header; /* the protocol's bytes */
+	msg_chunk body;   /* the application's bytes */
+	void     *socket; /* receiving socket (borrowed), or NULL */
+	char     *peer;   /* peer address (owned), or NULL: unknown */
+	uint32_t  pipe;   /* receiving pipe's id, or 0 */
+	int       err;    /* the code of an error event, or 0 */
+};
+
+/* Where a chunk without storage points: zero bytes, never written. */
+static uint8_t chunk_none[1];
+
+static inline size_t
+msg_max(size_t a, size_t b)
+{
+	return a > b ? a : b;
+}
+
+static msg_buf *
+buf_alloc(size_t cap)
+{
+	msg_buf *b = spry__alloc(sizeof(*b) + cap);
+
+	if (b != NULL) {
+		b->refs = 1;
+		b->cap  = cap;
+	}
+	return b;
+}
+
+/* Give back one reference; the last one frees. NULL is fine. */
+static void
+buf_release(msg_buf *b)
+{
+	if (b != NULL && spry__fas(&b->refs, 1) == 1) {
+		spry__free(b, sizeof(*b) + b->cap);
+	}
+}
+
+/*
+ * Whether the caller is the buffer's only holder. The acquire pairs with
+ * the release in other holders' buf_release, so their last reads of the
+ * bytes happen before our writes. A count of 1 cannot grow behind our
+ * back: only the holder of a message can dup it.
+ */
+static bool
+buf_unique(msg_buf *b)
+{
+	return spry__load_acq(&b->refs) == 1;
+}
+
+/* The first byte of c, which must have storage. */
+static uint8_t *
+chunk_at(const msg_chunk *c)
+{
+	return c->buf->data + c->off;
+}
+
+/* The first byte of c, storage or not. */
+static uint8_t *
+chunk_ptr(const msg_chunk *c)
+{
+	return c->buf != NULL ? chunk_at(c) : chunk_none;
+}
+
+/* Whether front and back more bytes can be written in place. */
+static bool
+chunk_fits(const msg_chunk *c, size_t front, size_t back)
+{
+	if (c->buf == NULL || !buf_unique(c->buf)) {
+		/* Writing nothing into nothing needs no storage of our own. */
+		return c->len == 0 && front == 0 && back == 0;
+	}
+	return c->off >= front && c->buf->cap - c->off - c->len >= back;
+}
+
+/*
+ * Give c a buffer of its own with room for front and back more bytes,
+ * copying its bytes over unless that already holds. The buffer it let go
+ * of comes back in *old, for the caller to release once done reading:
+ * the bytes to add may point into it. The side that grows gets as much
+ * again as the chunk holds, so runs of appends or prepends copy each byte
+ * O(1) times; a changed buffer always has MSG_HEADROOM bytes in front.
+ */
+static int
+chunk_grow(msg_chunk *c, size_t front, size_t back, msg_buf **old)
+{
+	size_t   head, tail;
+	msg_buf *b;
+
+	*old = NULL;
+	if (chunk_fits(c, front, back)) {
+		return 0;
+	}
+	if (c->len > MSG_SIZE_MAX || front > MSG_SIZE_MAX ||
+	    back > MSG_SIZE_MAX) {
+		return SPRY_ENOMEM;
+	}
+	head =
+	    front + (front > 0 ? msg_max(c->len, MSG_HEADROOM) : MSG_HEADROOM);
+	tail = back > 0 ? back + msg_max(c->len, MSG_HEADROOM) : 0;
+	if ((b = buf_alloc(head + c->len + tail)) == NULL) {
+		return SPRY_ENOMEM;
+	}
+	if (c->len > 0) {
+		memcpy(b->data + head, chunk_at(c), c->len);
+	}
+	*old   = c->buf;
+	c->buf = b;
+	c->off = head;
+	return 0;
+}
+
+/* Add n bytes from data at the front or the back of c. */
+static int
+chunk_put(msg_chunk *c, const void *data, size_t n, bool front)
+{
+	msg_buf *old;
+	int      rv;
+
+	if (n == 0 || data == NULL) {
+		return n == 0 ? 0 : SPRY_EINVAL;
+	}
+	if ((rv = chunk_grow(c, front ? n : 0, front ? 0 : n, &old)) != 0) {
+		return rv;
+	}
+	if (front) {
+		c->off -= n;
+	}
+	memmove(chunk_at(c) + (front ? 0 : c->len), data, n);
+	c->len += n;
+	buf_release(old);
+	return 0;
+}
+
+/* Remove n bytes from the front or the back of c, copying them to out. */
+static int
+chunk_take(msg_chunk *c, void *out, size_t n, bool front)
+{
+	if (n > c->len) {
+		return SPRY_EINVAL;
+	}
+	if (n == 0) {
+		return 0; /* c may have no storage to read */
+	}
+	if (out != NULL) {
+		memcpy(out, chunk_at(c) + (front ? 0 : c->len - n), n);
+	}
+	if (front) {
+		c->off += n;
+	}
+	c->len -= n;
+	return 0;
+}
+
+static int
+chunk_put_u32(msg_chunk *c, uint32_t v, bool front)
+{
+	uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16),
+	    (uint8_t)(v >> 8), (uint8_t)v};
+
+	return chunk_put(c, b, sizeof(b), front);
+}
+
+static int
+chunk_take_u32(msg_chunk *c, uint32_t *v, bool front)
+{
+	uint8_t b[4];
+	int     rv;
+
+	if (v == NULL) {
+		return SPRY_EINVAL;
+	}
+	if ((rv = chunk_take(c, b, sizeof(b), front)) == 0) {
+		*v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+		    (uint32_t)b[2] << 8 | (uint32_t)b[3];
+	}
+	return rv;
+}
+
+/* Make c's length size: chop, or append zero bytes. */
+static int
+chunk_resize(msg_chunk *c, size_t size)
+{
+	msg_buf *old;
+	size_t   more;
+	int      rv;
+
+	if (size <= c->len) {
+		return chunk_take(c, NULL, c->len - size, false);
+	}
+	more = size - c->len;
+	if ((rv = chunk_grow(c, 0, more, &old)) != 0) {
+		return rv;
+	}
+	memset(chunk_at(c) + c->len, 0, more);
+	c->len = size;
+	buf_release(old);
+	return 0;
+}
+
+/* Empty c, keeping a buffer of its own for reuse. */
+static void
+chunk_clear(msg_chunk *c)
+{
+	c->len = 0;
+	if (c->buf != NULL && buf_unique(c->buf)) {
+		c->off = MSG_HEADROOM; /* every buffer has this much */
+		return;
+	}
+	buf_release(c->buf);
+	c->buf = NULL;
+	c->off = 0;
+}
+
+/* c's bytes, made c's own so they can be written; NULL: no memory. */
+static void *
+chunk_data(msg_chunk *c)
+{
+	msg_buf *old;
+
+	if (chunk_grow(c, 0, 0, &old) != 0) {
+		return NULL;
+	}
+	buf_release(old);
+	return chunk_ptr(c);
+}
+
+/* Take one more reference on c's buffer, for a copy of its message. */
+static void
+chunk_share(msg_chunk *c)
+{
+	if (c->buf != NULL) {
+		spry__faa(&c->buf->refs, 1);
+	}
+}
+
+/* A copy of s through spry's allocator, or NULL. */
+static char *
+peer_copy(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char  *p = spry__alloc(n);
+
+	if (p != NULL) {
+		memcpy(p, s, n);
+	}
+	return p;
+}
+
+static void
+peer_free(char *p)
+{
+	if (p != NULL) {
+		spry__free(p, strlen(p) + 1);
+	}
+}
+
+int
+spry_msg_alloc(spry_msg **out, size_t size)
+{
+	spry_msg *m;
+	int       rv;
+
+	if (out == NULL) {
+		return SPRY_EINVAL;
+	}
+	if ((m = spry__alloc(sizeof(*m))) == NULL) {
+		return SPRY_ENOMEM;
+	}
+	if ((rv = chunk_resize(&m->body, size)) != 0) {
+		spry__free(m, sizeof(*m));
+		return rv;
+	}
+	*out = m;
+	return 0;
+}
+
+void
+spry_msg_free(spry_msg *m)
+{
+	if (m == NULL) {
+		return;
+	}
+	buf_release(m->header.buf);
+	buf_release(m->body.buf);
+	peer_free(m->peer);
+	spry__free(m, sizeof(*m));
+}
+
+int
+spry_msg_dup(spry_msg **out, const spry_msg *m)
+{
+	spry_msg *d;
+
+	if (out == NULL || m == NULL) {
+		return SPRY_EINVAL;
+	}
+	if ((d = spry__alloc(sizeof(*d))) == NULL) {
+		return SPRY_ENOMEM;
+	}
+	*d = *m;
+	if (m->peer != NULL && (d->peer = peer_copy(m->peer)) == NULL) {
+		spry__free(d, sizeof(*d));
+		return SPRY_ENOMEM;
+	}
+	chunk_share(&d->header);
+	chunk_share(&d->body);
+	*out = d;
+	return 0;
+}
+
+void *
+spry_msg_body(spry_msg *m)
+{
+	return chunk_data(&m->body);
+}
+
+size_t
+spry_msg_len(const spry_msg *m)
+{
+	return m->body.len;
+}
+
+int
+spry_msg_append(spry_msg *m, const void *data, size_t n)
+{
+	return m != NULL ? chunk_put(&m->body, data, n, false) : SPRY_EINVAL;
+}
+
+int
+spry_msg_prepend(spry_msg *m, const void *data, size_t n)
+{
+	return m != NULL ? chunk_put(&m->body, data, n, true) : SPRY_EINVAL;
+}
+
+int
+spry_msg_insert(spry_msg *m, const void *data, size_t n)
+{
+	return spry_msg_prepend(m, data, n);
+}
+
+int
+spry_msg_trim(spry_msg *m, size_t n)
+{
+	return m != NULL ? chunk_take(&m->body, NULL, n, true) : SPRY_EINVAL;
+}
+
+int
+spry_msg_chop(spry_msg *m, size_t n)
+{
+	return m != NULL ? chunk_take(&m->body, NULL, n, false) : SPRY_EINVAL;
+}
+
+void
+spry_msg_clear(spry_msg *m)
+{
+	chunk_clear(&m->body);
+}
+
+int
+spry_msg_realloc(spry_msg *m, size_t size)
+{
+	return m != NULL ? chunk_resize(&m->body, size) : SPRY_EINVAL;
+}
+
+int
+spry_msg_append_u32(spry_msg *m, uint32_t v)
+{
+	return m != NULL ? chunk_put_u32(&m->body, v, false) : SPRY_EINVAL;
+}
+
+int
+spry_msg_prepend_u32(spry_msg *m, uint32_t v)
+{
+	return m != NULL ? chunk_put_u32(&m->body, v, true) : SPRY_EINVAL;
+}
+
+int
+spry_msg_trim_u32(spry_msg *m, uint32_t *v)
+{
+	return m != NULL ? chunk_take_u32(&m->body, v, true) : SPRY_EINVAL;
+}
+
+int
+spry_msg_chop_u32(spry_msg *m, uint32_t *v)
+{
+	return m != NULL ? chunk_take_u32(&m->body, v, false) : SPRY_EINVAL;
+}
+
+void *
+spry_msg_header(spry_msg *m)
+{
+	return chunk_data(&m->header);
+}
+
+size_t
+spry_msg_header_len(const spry_msg *m)
+{
+	return m->header.len;
+}
+
+int
+spry_msg_header_append(spry_msg *m, const void *data, size_t n)
+{
+	return m != NULL ? chunk_put(&m->header, data, n, false) : SPRY_EINVAL;
+}
+
+int
+spry_msg_header_prepend(spry_msg *m, const void *data, size_t n)
+{
+	return m != NULL ? chunk_put(&m->header, data, n, true) : SPRY_EINVAL;
+}
+
+int
+spry_msg_header_insert(spry_msg *m, const void *data, size_t n)
+{
+	return spry_msg_header_prepend(m, data, n);
+}
+
+int
+spry_msg_header_trim(spry_msg *m, size_t n)
+{
+	return m != NULL ? chunk_take(&m->header, NULL, n, true) : SPRY_EINVAL;
+}
+
+int
+spry_msg_header_chop(spry_msg *m, size_t n)
+{
+	return m != NULL ? chunk_take(&m->header, NULL, n, false) :
+	                   SPRY_EINVAL;
+}
+
+void
+spry_msg_header_clear(spry_msg *m)
+{
+	chunk_clear(&m->header);
+}
+
+int
+spry_msg_header_append_u32(spry_msg *m, uint32_t v)
+{
+	return m != NULL ? chunk_put_u32(&m->header, v, false) : SPRY_EINVAL;
+}
+
+int
+spry_msg_header_prepend_u32(spry_msg *m, uint32_t v)
+{
+	return m != NULL ? chunk_put_u32(&m->header, v, true) : SPRY_EINVAL;
+}
+
+int
+spry_msg_header_trim_u32(spry_msg *m, uint32_t *v)
+{
+	return m != NULL ? chunk_take_u32(&m->header, v, true) : SPRY_EINVAL;
+}
+
+int
+spry_msg_header_chop_u32(spry_msg *m, uint32_t *v)
+{
+	return m != NULL ? chunk_take_u32(&m->header, v, false) : SPRY_EINVAL;
+}
+
+int
+spry_msg_err(const spry_msg *m)
+{
+	return m->err;
+}
+
+void
+spry_msg_set_err(spry_msg *m, int err)
+{
+	m->err = err;
+}
+
+void *
+spry_msg_socket(const spry_msg *m)
+{
+	return m->socket;
+}
+
+void
+spry_msg_set_socket(spry_msg *m, void *socket)
+{
+	m->socket = socket;
+}
+
+uint32_t
+spry_msg_pipe(const spry_msg *m)
+{
+	return m->pipe;
+}
+
+void
+spry_msg_set_pipe(spry_msg *m, uint32_t pipe)
+{
+	m->pipe = pipe;
+}
+
+const char *
+spry_msg_peer(const spry_msg *m)
+{
+	return m->peer != NULL ? m->peer : "";
+}
+
+int
+spry_msg_set_peer(spry_msg *m, const char *addr)
+{
+	char *p = NULL;
+
+	if (m == NULL) {
+		return SPRY_EINVAL;
+	}
+	if (addr != NULL && addr[0] != '\0' && (p = peer_copy(addr)) == NULL) {
+		return SPRY_ENOMEM;
+	}
+	peer_free(m->peer);
+	m->peer = p;
+	return 0;
+}
