@@ -27,6 +27,15 @@
 #define SELECT_MAX_CASES 65536
 #define SELECT_STACK_CASES 8
 
+/*
+ * The longest a parked select sleeps before it looks at its cases again
+ * on its own. The wake-up protocol should make this unnecessary, but a
+ * lost wake-up has been seen a few times under ThreadSanitizer with 64
+ * blocked senders and is not explained yet; this bounds what such a loss
+ * can cost to one interval instead of a hang.
+ */
+#define SELECT_RECHECK SPRY_MSEC(50)
+
 /* Per-thread xorshift for fair choices; fairness, not security. */
 static _Thread_local uint64_t select_rng;
 
@@ -191,7 +200,10 @@ select_block(spry_ctx *ctx, spry_select_case *cases, size_t n, size_t *chosen,
 		 */
 		settling = rv == SPRY_EAGAIN && select_settling(cases, n);
 		if (rv == SPRY_EAGAIN && !settling) {
-			spry__parker_wait(&p, deadline);
+			spry_time until = spry_now() + SELECT_RECHECK;
+
+			spry__parker_wait(
+			    &p, until < deadline ? until : deadline);
 		}
 		for (size_t i = 0; i <= n; i++) {
 			spry_mailbox *mb = i < n ? cases[i].mb : done;
@@ -205,11 +217,10 @@ select_block(spry_ctx *ctx, spry_select_case *cases, size_t n, size_t *chosen,
 		/* Unlinked everywhere: no fire can land after this read. */
 		fired = __atomic_load_n(&p.state, __ATOMIC_ACQUIRE);
 		if (rv == SPRY_EAGAIN) {
-			if (fired == SPRY__PARK_TIMEOUT) {
-				rv = SPRY_ETIMEDOUT;
-			} else if (fired == SPRY__PARK_FIRED + n) {
+			if (fired == SPRY__PARK_FIRED + n) {
 				rv = spry_ctx_err(ctx);
-			} else if (settling && spry_now() >= deadline) {
+			} else if ((fired == SPRY__PARK_TIMEOUT || settling) &&
+			    spry_now() >= deadline) {
 				rv = SPRY_ETIMEDOUT;
 			} else {
 				if (settling) {
