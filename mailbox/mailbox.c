@@ -200,20 +200,40 @@ spry_mailbox_release(spry_mailbox *mb)
 	}
 }
 
-/* Unlink w from list *head; lock held. */
+/*
+ * Waiter lists are circular and doubly linked, *head the oldest waiter
+ * and (*head)->prev the newest: appending is O(1) and wakes go out in
+ * arrival order, as Go wakes its waiting goroutines. Lock held.
+ */
 static void
 mb_unlink(spry__waiter **head, spry__waiter *w)
 {
-	if (w->prev != NULL) {
-		w->prev->next = w->next;
+	if (w->next == w) {
+		*head = NULL;
 	} else {
-		*head = w->next;
-	}
-	if (w->next != NULL) {
+		w->prev->next = w->next;
 		w->next->prev = w->prev;
+		if (*head == w) {
+			*head = w->next;
+		}
 	}
 	w->next = w->prev = NULL;
 	w->linked         = false;
+}
+
+static void
+mb_append(spry__waiter **head, spry__waiter *w)
+{
+	if (*head == NULL) {
+		w->next = w->prev = w;
+		*head             = w;
+	} else {
+		w->prev             = (*head)->prev;
+		w->next             = *head;
+		(*head)->prev->next = w;
+		(*head)->prev       = w;
+	}
+	w->linked = true;
 }
 
 /* Set or clear flag bits of one side's word; lock held. */
@@ -246,9 +266,9 @@ mb_update_flags(spry_mailbox *mb)
 }
 
 /*
- * Fire waiters of one list until one accepts (a select may already have
- * been fired by another of its cases), or all of them when `all`. Every
- * waiter fired or refused is unlinked. Lock held.
+ * Fire waiters of one list, oldest first, until one accepts (a select may
+ * already have been fired by another of its cases), or all of them when
+ * `all`. Every waiter fired or refused is unlinked. Lock held.
  */
 static void
 mb_fire(spry__waiter **head, bool all)
@@ -496,17 +516,8 @@ spry__mailbox_settling(spry_mailbox *mb, int dir)
 int
 spry__mailbox_wait_add(spry_mailbox *mb, int dir, spry__waiter *w)
 {
-	spry__waiter **head =
-	    dir == SPRY_SELECT_RECV ? &mb->recvq : &mb->sendq;
-
 	mb_lock(mb);
-	w->prev = NULL;
-	w->next = *head;
-	if (*head != NULL) {
-		(*head)->prev = w;
-	}
-	*head     = w;
-	w->linked = true;
+	mb_append(dir == SPRY_SELECT_RECV ? &mb->recvq : &mb->sendq, w);
 	mb_update_flags(mb); /* full barrier before the caller re-checks */
 	mb_unlock(mb);
 	return 0;

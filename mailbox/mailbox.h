@@ -40,8 +40,8 @@
  * Linked and unlinked under the mailbox lock.
  */
 typedef struct spry__waiter {
-	struct spry__waiter *next;   /* in the mailbox list (lock) */
-	struct spry__waiter *prev;   /* in the mailbox list (lock) */
+	struct spry__waiter *next;   /* in the circular list (lock) */
+	struct spry__waiter *prev;   /* in the circular list (lock) */
 	spry__parker        *parker; /* fired when the case may proceed */
 	uint32_t             value;  /* value to fire with */
 	bool                 linked; /* in a list now (lock) */
@@ -69,8 +69,8 @@ struct spry_mailbox {
 	uint32_t lock;   /* slow-path spinlock: waiter lists, efd, flags */
 	uint32_t raised; /* efd is readable (lock) */
 	int      efd;    /* eventfd or -1 (lock) */
-	spry__waiter           *recvq;   /* waiting receivers (lock) */
-	spry__waiter           *sendq;   /* waiting senders (lock) */
+	spry__waiter           *recvq;   /* receivers, oldest first (lock) */
+	spry__waiter           *sendq;   /* senders, oldest first (lock) */
 	spry__mailbox_notify_fn notify;  /* owner hook, set once */
 	spry__mailbox_free_fn   free_cb; /* storage owner; NULL: spry__free */
 	spry_dispose_cb         dispose; /* frees leftovers; fixed */

@@ -701,7 +701,8 @@ asleep_count(spry_mailbox *mb)
 	size_t n = 0;
 
 	spry__spin_lock(&mb->lock);
-	for (spry__waiter *w = mb->recvq; w != NULL; w = w->next) {
+	for (spry__waiter *w = mb->recvq; w != NULL;
+	     w               = w->next == mb->recvq ? NULL : w->next) {
 		n += __atomic_load_n(&w->parker->state, __ATOMIC_ACQUIRE) ==
 		    SPRY__PARK_ASLEEP;
 	}

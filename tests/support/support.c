@@ -58,12 +58,13 @@ spry_test_down(void **state)
 size_t
 spry_test_waiters(spry_mailbox *mb, int dir)
 {
-	size_t n = 0;
+	spry__waiter *head, *w;
+	size_t        n = 0;
 
 	spry__spin_lock(&mb->lock);
-	for (spry__waiter *w = dir == SPRY_SELECT_RECV ? mb->recvq : mb->sendq;
-	     w != NULL; w    = w->next) {
-		n++;
+	head = dir == SPRY_SELECT_RECV ? mb->recvq : mb->sendq;
+	for (w = head; w != NULL; w = w->next == head ? NULL : w->next) {
+		n++; /* the list is circular: stop when back at its head */
 	}
 	spry__spin_unlock(&mb->lock);
 	return n;
