@@ -29,10 +29,12 @@
 
 /*
  * The longest a parked select sleeps before it looks at its cases again
- * on its own. The wake-up protocol should make this unnecessary, but a
- * lost wake-up has been seen a few times under ThreadSanitizer with 64
- * blocked senders and is not explained yet; this bounds what such a loss
- * can cost to one interval instead of a hang.
+ * on its own. The wake-up protocol should make this unnecessary. It is
+ * kept as a bound because, under ThreadSanitizer with 64 senders blocked
+ * on one mailbox, a sender still now and then gets no wake within this
+ * interval although room is free; whether a wake is lost or only late
+ * (the machine is saturated) is not settled. Either way such a sender
+ * loses one interval, never hangs.
  */
 #define SELECT_RECHECK SPRY_MSEC(50)
 
