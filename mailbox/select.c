@@ -29,12 +29,11 @@
 
 /*
  * The longest a parked select sleeps before it looks at its cases again
- * on its own. The wake-up protocol should make this unnecessary. It is
- * kept as a bound because, under ThreadSanitizer with 64 senders blocked
- * on one mailbox, a sender still now and then gets no wake within this
- * interval although room is free; whether a wake is lost or only late
- * (the machine is saturated) is not settled. Either way such a sender
- * loses one interval, never hangs.
+ * on its own. The wake-up protocol should make this unnecessary, but
+ * under ThreadSanitizer, with 64 senders blocked on one mailbox and other
+ * tests loading the machine, a run now and then deadlocked with every
+ * sender and the receiver parked, and the cause is not found yet. This
+ * bounds what a lost wake-up can cost to one interval instead of a hang.
  */
 #define SELECT_RECHECK SPRY_MSEC(50)
 
