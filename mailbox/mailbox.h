@@ -135,4 +135,12 @@ void spry__mailbox_wait_del(spry_mailbox *mb, int dir, spry__waiter *w);
  */
 void spry__mailbox_pass(spry_mailbox *mb, int dir);
 
+/*
+ * spry__select_rescues counts parked selects that, looking again on their
+ * own after the re-check interval, found a case ready although nobody had
+ * woken them: each one is a wake-up the protocol lost (or delivered later
+ * than the interval). Tests report it; it should stay 0.
+ */
+uint64_t spry__select_rescues(void);
+
 #endif /* SPRY_MAILBOX_MAILBOX_H */

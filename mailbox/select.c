@@ -18,6 +18,7 @@
 #include "mailbox/mailbox.h"
 
 #include "mailbox/alloc.h"
+#include "mailbox/atomic.h"
 #include "spry/ctx.h"
 #include "spry/error.h"
 
@@ -36,6 +37,15 @@
  * bounds what a lost wake-up can cost to one interval instead of a hang.
  */
 #define SELECT_RECHECK SPRY_MSEC(50)
+
+/* Re-checks that found a case ready with no wake: see spry__select_rescues. */
+static uint64_t select_rescues;
+
+uint64_t
+spry__select_rescues(void)
+{
+	return spry__load_relaxed(&select_rescues);
+}
 
 /* Per-thread xorshift for fair choices; fairness, not security. */
 static _Thread_local uint64_t select_rng;
@@ -228,6 +238,10 @@ select_block(spry_ctx *ctx, spry_select_case *cases, size_t n, size_t *chosen,
 					sched_yield();
 				}
 				rv = select_scan(cases, n, chosen);
+				if (rv == 0 && fired == SPRY__PARK_TIMEOUT) {
+					/* Ready, yet nobody woke us. */
+					spry__faa(&select_rescues, 1);
+				}
 			}
 		}
 		/*

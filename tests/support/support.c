@@ -33,6 +33,20 @@ spry_test_up(void **state)
 }
 
 void
+spry_test_report_rescues(void)
+{
+	uint64_t n = spry__select_rescues();
+
+	/* Reported, not failed: scripts/test.sh counts these lines. */
+	if (n > 0) {
+		printf(
+		    "spry-rescues: %llu parked select(s) found a case ready "
+		    "after the re-check with no wake\n",
+		    (unsigned long long)n);
+	}
+}
+
+void
 spry_test_assert_clean(void)
 {
 	int64_t live = spry__alloc_live();
@@ -51,6 +65,7 @@ spry_test_down(void **state)
 	if (spry_runtime_stop() != 0) {
 		return -1;
 	}
+	spry_test_report_rescues();
 	spry_test_assert_clean();
 	return 0;
 }

@@ -24,6 +24,12 @@ int spry_test_up(void **state);
  */
 int spry_test_down(void **state);
 
+/*
+ * spry_test_report_rescues prints how many parked selects had to rescue
+ * themselves (spry__select_rescues) so far, if any: lost or late wakes.
+ */
+void spry_test_report_rescues(void);
+
 /* spry_test_assert_clean fails unless nothing of spry is live. */
 void spry_test_assert_clean(void);
 
