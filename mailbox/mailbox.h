@@ -45,6 +45,9 @@ typedef struct spry__waiter {
 	spry__parker        *parker; /* fired when the case may proceed */
 	uint32_t             value;  /* value to fire with */
 	bool                 linked; /* in a list now (lock) */
+	bool                 owed;   /* its mailbox woke us during this
+	                                select: pass it on when done
+	                                (selecting thread only) */
 } spry__waiter;
 
 /*

@@ -174,6 +174,24 @@ spry_tryselect(spry_select_case *cases, size_t n, size_t *chosen)
 }
 
 /*
+ * Pass on, once more, every wake-up this select received. A fire that
+ * came while its mailbox was not yet ready (the other side released or
+ * published out of order) could not be passed on then; if this select
+ * later took another slot of that mailbox, the slot the fire was for is
+ * still there, and without this its waiters would sleep beside it.
+ */
+static void
+select_settle_debts(spry_select_case *cases, size_t n, spry__waiter *w)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (w[i].owed) {
+			w[i].owed = false;
+			spry__mailbox_pass(cases[i].mb, cases[i].dir);
+		}
+	}
+}
+
+/*
  * The blocking part: waiters w[0..n-1] for the cases, w[n] for done (may
  * be unused). Returns 0 with *chosen, or the ctx's error.
  */
@@ -259,9 +277,11 @@ select_block(spry_ctx *ctx, spry_select_case *cases, size_t n, size_t *chosen,
 		    fired < SPRY__PARK_FIRED + n) {
 			size_t j = fired - SPRY__PARK_FIRED;
 
+			w[j].owed = true;
 			spry__mailbox_pass(cases[j].mb, cases[j].dir);
 		}
 		if (rv != SPRY_EAGAIN) {
+			select_settle_debts(cases, n, w);
 			return rv;
 		}
 	}
