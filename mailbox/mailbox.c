@@ -494,23 +494,20 @@ spry__mailbox_ready(spry_mailbox *mb, int dir)
 bool
 spry__mailbox_settling(spry_mailbox *mb, int dir)
 {
-	void    *ring = spry__load_acq(&mb->ring);
-	uint32_t h, t, s;
+	uint32_t h, t;
 
-	if (ring == NULL) {
+	if (spry__load_acq(&mb->ring) == NULL) {
 		return false;
 	}
 	t = (uint32_t)spry__load_acq(&mb->tail);
 	h = (uint32_t)spry__load_acq(&mb->head);
-	if (dir == SPRY_SELECT_RECV) {
-		/* Claimed at t, not yet published. */
-		s = spry__load_acq(&ring_seq(ring, mb->mask)[t & mb->mask]);
-		return h != t && s != t + 1;
-	}
-	/* Not full by position, yet the slot at h is not free: taken at
-	 * h - capacity, not yet handed back. */
-	s = spry__load_acq(&ring_seq(ring, mb->mask)[h & mb->mask]);
-	return h - t <= mb->mask && s != h;
+	/*
+	 * Safe to park only when the other side has claimed nothing we could
+	 * use: no slot claimed past tail (receivers), every slot claimed
+	 * (senders). A claim may predate the waiter's flag and then never
+	 * wake it, whether it is still in flight or already done.
+	 */
+	return dir == SPRY_SELECT_RECV ? h != t : h - t <= mb->mask;
 }
 
 int

@@ -116,11 +116,11 @@ bool spry__mailbox_empty(spry_mailbox *mb);
 bool spry__mailbox_ready(spry_mailbox *mb, int dir);
 
 /*
- * spry__mailbox_settling tells whether a slot in direction dir has been
- * claimed by the other side and not yet handed over (a producer between
- * its claim and its publish, or a consumer between its claim and freeing
- * the slot). A waiter must not park then: that other side may have
- * claimed before the waiter's flag was up and will not wake it.
+ * spry__mailbox_settling tells whether a waiter in direction dir must not
+ * park yet: the other side has claimed a slot it could use (a producer
+ * claimed past tail; a consumer freed a slot at or before head), whether
+ * that hand-over is still in flight or already done. Such a claim may
+ * predate the waiter's flag, and then nobody would wake it.
  */
 bool spry__mailbox_settling(spry_mailbox *mb, int dir);
 
