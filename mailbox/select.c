@@ -224,9 +224,9 @@ select_block(spry_ctx *ctx, spry_select_case *cases, size_t n, size_t *chosen,
 			rv = spry_ctx_err(ctx);
 		}
 		/*
-		 * Park unless a hand-over is in flight on one of our cases:
-		 * whoever claimed that slot before our flag rose will not
-		 * wake us, so wait for it by yielding and trying again.
+		 * Park only if the other side has claimed nothing we could
+		 * use on any case: a claim made before our flag rose will not
+		 * wake us, in flight or done, so yield and try again instead.
 		 */
 		settling = rv == SPRY_EAGAIN && select_settling(cases, n);
 		if (rv == SPRY_EAGAIN && !settling) {
