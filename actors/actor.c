@@ -329,6 +329,12 @@ spry__actor_linger(spry_actor *self)
 	self->flags |= SPRY__AF_LINGER;
 }
 
+void
+spry__actor_selfdrain(spry_actor *self)
+{
+	self->flags |= SPRY__AF_SELFDRAIN;
+}
+
 /* ---- turns ------------------------------------------------------------- */
 
 static int
@@ -418,6 +424,16 @@ actor_turn(spry_actor *a)
 		return rv;
 	}
 	if (sig_any(a) && (rv = actor_signals(a)) != 0) {
+		return rv;
+	}
+	if (a->flags & SPRY__AF_SELFDRAIN) {
+		if ((pend & SPRY__PEND_WAKE) || !spry__mailbox_empty(&a->mb)) {
+			return actor_call(a, SPRY__EV_WAKE, NULL, NULL, 0, 0);
+		}
+		return SPRY_CONTINUE;
+	}
+	if ((pend & SPRY__PEND_WAKE) &&
+	    (rv = actor_call(a, SPRY__EV_WAKE, NULL, NULL, 0, 0)) != 0) {
 		return rv;
 	}
 	batch = spry__sched_batch();

@@ -29,6 +29,14 @@
 #define SPRY__PEND_CANCELED 1u /* stopped, or ctx canceled */
 #define SPRY__PEND_TIMEDOUT 2u /* ctx deadline */
 #define SPRY__PEND_KILL 4u     /* end without calling the behavior */
+#define SPRY__PEND_WAKE 8u     /* deliver SPRY__EV_WAKE (owner's poke) */
+
+/*
+ * SPRY__EV_WAKE: an internal event type, delivered once per turn after
+ * any number of spry__actor_post(a, SPRY__PEND_WAKE): how the socket
+ * layer tells its actors that a pipe or a consumer has room again.
+ */
+#define SPRY__EV_WAKE 100
 
 /*
  * exited: 0 while live; SPRY__ENDING once its last turn has begun to end
@@ -42,9 +50,10 @@
 #define SPRY__SCHED_ENDED 0x80000000u
 
 /* flags: touched only during the actor's own turns. */
-#define SPRY__AF_STARTED 1u /* SPRY_EV_START delivered */
-#define SPRY__AF_LINGER 2u  /* after CANCEL, wait for an explicit exit */
-#define SPRY__AF_CANCEL 4u  /* SPRY_EV_CANCEL delivered */
+#define SPRY__AF_STARTED 1u   /* SPRY_EV_START delivered */
+#define SPRY__AF_LINGER 2u    /* after CANCEL, wait for an explicit exit */
+#define SPRY__AF_CANCEL 4u    /* SPRY_EV_CANCEL delivered */
+#define SPRY__AF_SELFDRAIN 8u /* the behavior drains its own mailbox */
 
 struct spry__monitor;
 struct spry__atimer;
@@ -88,6 +97,17 @@ void spry__actor_post(spry_actor *a, uint32_t bits);
  * their children first). Call from self's behavior.
  */
 void spry__actor_linger(spry_actor *self);
+
+/*
+ * spry__actor_selfdrain makes self (the running actor) drain its own
+ * mailbox: from now on a turn with queued messages delivers one
+ * SPRY__EV_WAKE instead of SPRY_EV_MSG events, and the behavior takes
+ * the messages itself, as many as it can handle. A socket does so to
+ * take messages only under its send lock, which keeps sends in order.
+ * The behavior must post SPRY__PEND_WAKE to itself if it leaves
+ * messages queued and wants another turn for them.
+ */
+void spry__actor_selfdrain(spry_actor *self);
 
 /* spry__actor_state returns the state pointer a was spawned with. */
 static inline void *

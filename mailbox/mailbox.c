@@ -152,6 +152,47 @@ spry_mailbox_open_opts(spry_mailbox **out, const spry_mailbox_opts *opts)
 	return 0;
 }
 
+static void
+mb_free_lazy(spry_mailbox *mb)
+{
+	spry__free(mb, spry__mailbox_size((size_t)mb->mask + 1, true));
+}
+
+int
+spry__mailbox_open_lazy(spry_mailbox **out, const spry_mailbox_opts *opts)
+{
+	spry_mailbox *mb;
+	size_t        cap;
+
+	if ((cap = spry__mailbox_round(opts->capacity)) == 0) {
+		return SPRY_EINVAL;
+	}
+	if ((mb = spry__alloc(spry__mailbox_size(cap, true))) == NULL) {
+		return SPRY_ENOMEM;
+	}
+	spry__mailbox_init(mb, cap, opts, mb_free_lazy, true);
+	*out = mb;
+	return 0;
+}
+
+int
+spry__mailbox_set_capacity(spry_mailbox *mb, size_t cap)
+{
+	int rv = 0;
+
+	if ((cap = spry__mailbox_round(cap)) == 0) {
+		return SPRY_EINVAL;
+	}
+	mb_lock(mb);
+	if (spry__load_acq(&mb->ring) != NULL) {
+		rv = SPRY_EBUSY;
+	} else {
+		mb->mask = (uint32_t)(cap - 1);
+	}
+	mb_unlock(mb);
+	return rv;
+}
+
 int
 spry_mailbox_open(spry_mailbox **out, size_t capacity)
 {
@@ -277,7 +318,12 @@ mb_fire(spry__waiter **head, bool all)
 
 	while ((w = *head) != NULL) {
 		mb_unlink(head, w);
-		if (spry__parker_fire(w->parker, w->value) && !all) {
+		if (w->cb != NULL) {
+			w->cb(w);
+			if (!all) {
+				return;
+			}
+		} else if (spry__parker_fire(w->parker, w->value) && !all) {
 			return;
 		}
 	}

@@ -43,11 +43,19 @@ typedef struct spry__waiter {
 	struct spry__waiter *next;   /* in the circular list (lock) */
 	struct spry__waiter *prev;   /* in the circular list (lock) */
 	spry__parker        *parker; /* fired when the case may proceed */
-	uint32_t             value;  /* value to fire with */
-	bool                 linked; /* in a list now (lock) */
-	bool                 owed;   /* its mailbox woke us during this
-	                                select: pass it on when done
-	                                (selecting thread only) */
+	/*
+	 * cb, when set, is called instead of firing a parker: the waiter of
+	 * an actor, which cannot park. It runs under the mailbox's spinlock
+	 * on the thread that made room or queued an item, so it must only
+	 * post a note (spry__actor_post) and never touch this mailbox. The
+	 * waiter is unlinked before the call, one-shot like a parker.
+	 */
+	void (*cb)(struct spry__waiter *w);
+	uint32_t value;  /* value to fire with */
+	bool     linked; /* in a list now (lock) */
+	bool     owed;   /* its mailbox woke us during this
+	                    select: pass it on when done
+	                    (selecting thread only) */
 } spry__waiter;
 
 /*
@@ -97,6 +105,19 @@ size_t spry__mailbox_size(size_t cap, bool lazy);
 void spry__mailbox_init(spry_mailbox *mb, size_t cap,
     const spry_mailbox_opts *opts, spry__mailbox_free_fn free_cb, bool lazy);
 
+/*
+ * spry__mailbox_open_lazy opens a mailbox whose ring is made by the
+ * first send (opts required), so its capacity can still change.
+ */
+int spry__mailbox_open_lazy(spry_mailbox **out, const spry_mailbox_opts *opts);
+
+/*
+ * spry__mailbox_set_capacity changes the capacity of a lazy mailbox
+ * that has no ring yet: SPRY_EBUSY once it has carried anything,
+ * SPRY_EINVAL for a bad capacity. The owner makes sure no send races it.
+ */
+int spry__mailbox_set_capacity(spry_mailbox *mb, size_t cap);
+
 /* spry__mailbox_round rounds a requested capacity; 0 for invalid. */
 size_t spry__mailbox_round(size_t cap);
 
@@ -123,6 +144,13 @@ bool spry__mailbox_ready(spry_mailbox *mb, int dir);
  * predate the waiter's flag, and then nobody would wake it.
  */
 bool spry__mailbox_settling(spry_mailbox *mb, int dir);
+
+/*
+ * spry__mailbox_wait is a blocking one-case select bounded by ctx and
+ * by an extra absolute deadline (SPRY_TIME_NEVER: none); reaching the
+ * extra deadline gives SPRY_ETIMEDOUT. c->err tells about the mailbox.
+ */
+int spry__mailbox_wait(spry_ctx *ctx, spry_time deadline, spry_select_case *c);
 
 /* spry__mailbox_wait_add links w for direction dir. */
 int spry__mailbox_wait_add(spry_mailbox *mb, int dir, spry__waiter *w);

@@ -197,8 +197,8 @@ select_settle_debts(spry_select_case *cases, size_t n, spry__waiter *w)
  * be unused). Returns 0 with *chosen, or the ctx's error.
  */
 static int
-select_block(spry_ctx *ctx, spry_select_case *cases, size_t n, size_t *chosen,
-    spry__waiter *w)
+select_block(spry_ctx *ctx, spry_time limit, spry_select_case *cases, size_t n,
+    size_t *chosen, spry__waiter *w)
 {
 	spry_mailbox *done     = ctx != NULL ? spry_ctx_done(ctx) : NULL;
 	spry_time     deadline = spry_ctx_deadline(ctx);
@@ -207,6 +207,9 @@ select_block(spry_ctx *ctx, spry_select_case *cases, size_t n, size_t *chosen,
 	bool          settling;
 	int           rv;
 
+	if (limit < deadline) {
+		deadline = limit;
+	}
 	for (;;) {
 		spry__parker_init(&p);
 		for (size_t i = 0; i <= n; i++) {
@@ -317,7 +320,7 @@ spry_select(spry_ctx *ctx, spry_select_case *cases, size_t n, size_t *chosen)
 		return SPRY_ENOMEM;
 	}
 	memset(w, 0, (n + 1) * sizeof(*w));
-	rv = select_block(ctx, cases, n, chosen, w);
+	rv = select_block(ctx, SPRY_TIME_NEVER, cases, n, chosen, w);
 	if (w != stack) {
 		spry__free(w, (n + 1) * sizeof(*w));
 	}
@@ -358,4 +361,24 @@ spry_mailbox_recv(spry_ctx *ctx, spry_mailbox *mb, void **item)
 		*item = c.item;
 	}
 	return rv;
+}
+
+int
+spry__mailbox_wait(spry_ctx *ctx, spry_time deadline, spry_select_case *c)
+{
+	spry__waiter w[2];
+	size_t       chosen;
+	int          rv;
+
+	if ((rv = select_scan(c, 1, &chosen)) != SPRY_EAGAIN) {
+		return rv;
+	}
+	if ((rv = spry_ctx_err(ctx)) != 0) {
+		return rv;
+	}
+	if (spry_now() >= deadline) {
+		return SPRY_ETIMEDOUT;
+	}
+	memset(w, 0, sizeof(w));
+	return select_block(ctx, deadline, c, 1, &chosen, w);
 }

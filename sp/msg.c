@@ -18,6 +18,8 @@
 #include "mailbox/alloc.h"
 #include "mailbox/atomic.h"
 #include "spry/error.h"
+#include "spry/mailbox.h"
+#include "spry/socket.h"
 
 #include <string.h>
 
@@ -47,12 +49,13 @@ typedef struct msg_chunk {
 
 /* A message; every field is guarded by its one holder. */
 struct spry_msg {
-	msg_chunk header; /* the protocol's bytes */
-	msg_chunk body;   /* the application's bytes */
-	void     *socket; /* receiving socket (borrowed), or NULL */
-	char     *peer;   /* peer address (owned), or NULL: unknown */
-	uint32_t  pipe;   /* receiving pipe's id, or 0 */
-	int       err;    /* the code of an error event, or 0 */
+	msg_chunk     header; /* the protocol's bytes */
+	msg_chunk     body;   /* the application's bytes */
+	spry_socket  *socket; /* receiving socket (borrowed), or NULL */
+	char         *peer;   /* peer address (owned), or NULL: unknown */
+	uint32_t      pipe;   /* receiving pipe's id, or 0 */
+	int           err;    /* the code of an error event, or 0 */
+	spry_mailbox *reply;  /* held: where REQ/SURVEYOR answers go */
 };
 
 /* Where a chunk without storage points: zero bytes, never written. */
@@ -333,6 +336,9 @@ spry_msg_free(spry_msg *m)
 	buf_release(m->header.buf);
 	buf_release(m->body.buf);
 	peer_free(m->peer);
+	if (m->reply != NULL) {
+		spry_mailbox_release(m->reply);
+	}
 	spry__free(m, sizeof(*m));
 }
 
@@ -347,7 +353,8 @@ spry_msg_dup(spry_msg **out, const spry_msg *m)
 	if ((d = spry__alloc(sizeof(*d))) == NULL) {
 		return SPRY_ENOMEM;
 	}
-	*d = *m;
+	*d       = *m;
+	d->reply = NULL; /* a request's identity is not copied */
 	if (m->peer != NULL && (d->peer = peer_copy(m->peer)) == NULL) {
 		spry__free(d, sizeof(*d));
 		return SPRY_ENOMEM;
@@ -521,14 +528,14 @@ spry_msg_set_err(spry_msg *m, int err)
 	m->err = err;
 }
 
-void *
+spry_socket *
 spry_msg_socket(const spry_msg *m)
 {
 	return m->socket;
 }
 
 void
-spry_msg_set_socket(spry_msg *m, void *socket)
+spry_msg_set_socket(spry_msg *m, spry_socket *socket)
 {
 	m->socket = socket;
 }
@@ -565,4 +572,26 @@ spry_msg_set_peer(spry_msg *m, const char *addr)
 	peer_free(m->peer);
 	m->peer = p;
 	return 0;
+}
+
+int
+spry_msg_set_reply(spry_msg *m, spry_mailbox *mb)
+{
+	if (m == NULL) {
+		return SPRY_EINVAL;
+	}
+	if (mb != NULL) {
+		spry_mailbox_hold(mb);
+	}
+	if (m->reply != NULL) {
+		spry_mailbox_release(m->reply);
+	}
+	m->reply = mb;
+	return 0;
+}
+
+spry_mailbox *
+spry_msg_reply(const spry_msg *m)
+{
+	return m->reply;
 }

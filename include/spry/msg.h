@@ -41,7 +41,8 @@
 
 #include "spry/defs.h"
 
-typedef struct spry_msg spry_msg;
+typedef struct spry_msg    spry_msg;
+typedef struct spry_socket spry_socket;
 
 /*
  * spry_msg_alloc creates a message whose body is `size` zero bytes and
@@ -59,7 +60,8 @@ SPRY_API void spry_msg_free(spry_msg *m);
 
 /*
  * spry_msg_dup gives the caller a new message equal to m: same header,
- * body and metadata (the peer address is copied). Header and body bytes
+ * body and metadata (the peer address is copied; a reply mailbox set
+ * with spry_msg_set_reply is not, see spry/socket.h). Header and body bytes
  * are shared, not copied, until either message writes to them. Errors:
  * SPRY_EINVAL (out or m NULL), SPRY_ENOMEM.
  */
@@ -206,16 +208,15 @@ SPRY_API void spry_msg_set_err(spry_msg *m, int err);
 /*
  * spry_msg_socket returns the socket the message was received on
  * (borrowed: spry never holds a reference for the message), or NULL for
- * a message that was not received. The type becomes spry_socket * once
- * sockets exist; until then it is opaque.
+ * a message that was not received.
  */
-SPRY_API void *spry_msg_socket(const spry_msg *m);
+SPRY_API spry_socket *spry_msg_socket(const spry_msg *m);
 
 /*
  * spry_msg_set_socket records the receiving socket; set by the socket
  * layer on receive. Never fails; m must not be NULL.
  */
-SPRY_API void spry_msg_set_socket(spry_msg *m, void *socket);
+SPRY_API void spry_msg_set_socket(spry_msg *m, spry_socket *socket);
 
 /*
  * spry_msg_pipe returns the id of the pipe (connection) the message came

@@ -14,6 +14,7 @@
 #include "spry/runtime.h"
 #include "spry/actor.h"
 #include "spry/supervisor.h"
+#include "spry/socket.h"
 
 #define SPRY_VERSION_MAJOR 0
 #define SPRY_VERSION_MINOR 1

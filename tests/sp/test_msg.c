@@ -553,7 +553,7 @@ test_metadata_starts_empty_and_keeps_what_is_set(void **state)
 	assert_string_equal(spry_msg_peer(m), "");
 
 	spry_msg_set_err(m, SPRY_ECLOSED);
-	spry_msg_set_socket(m, &sock);
+	spry_msg_set_socket(m, (spry_socket *)&sock);
 	spry_msg_set_pipe(m, 0xdeadbeef);
 	spry_test_check(spry_msg_set_peer(m, addr), 0);
 	addr[0] = 'X'; /* the message keeps its own copy */
@@ -592,7 +592,7 @@ test_dup_gives_an_equal_message_with_its_own_metadata(void **state)
 	spry_test_check(spry_msg_append(m, "body", 4), 0);
 	spry_test_check(spry_msg_header_append_u32(m, 0x80000007), 0);
 	spry_msg_set_err(m, SPRY_ECONNRESET);
-	spry_msg_set_socket(m, &sock);
+	spry_msg_set_socket(m, (spry_socket *)&sock);
 	spry_msg_set_pipe(m, 42);
 	spry_test_check(spry_msg_set_peer(m, "tcp://[::1]:80"), 0);
 

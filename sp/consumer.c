@@ -1,0 +1,436 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sp/consumer.c: where received messages go. A socket's consumers are
+ * its subscribers, or its own recvbox while it has none; each message
+ * goes to one of them, the first with room, taking turns. A message
+ * nobody has room for stays with its pipe (which then delivers nothing
+ * more: backpressure) and the socket arms a waiter on the full
+ * mailboxes; whichever thread makes room pokes the socket's actor,
+ * which places the waiting messages in the order their pipes paused.
+ * Lossy protocols (PUB/SUB, BUS, SURVEY) drop instead, counted.
+ * Also here: the blocking receive, subscriptions and pipe events.
+ */
+#include "sp/socket.h"
+#include "mailbox/alloc.h"
+#include "spry/error.h"
+
+#include <string.h>
+
+#define container_of(p, T, f) ((T *)((char *)(p)-offsetof(T, f)))
+
+/* A full consumer got room (mailbox lock held): poke its socket. */
+static void
+cons_room_cb(spry__waiter *w)
+{
+	spry__sock_wake(container_of(w, spry__consumer, w)->s);
+}
+
+/* A full reply mailbox got room (mailbox lock held): poke the socket. */
+static void
+pipe_room_cb(spry__waiter *w)
+{
+	spry__sock_wake(container_of(w, spry__pipe, w)->s);
+}
+
+static void
+msg_dispose(void *item, void *arg)
+{
+	(void)arg;
+	spry_msg_free(item);
+}
+
+int
+spry__consumer_init(spry_socket *s, size_t recvbuf)
+{
+	spry_mailbox_opts o = SPRY_MAILBOX_OPTS_INIT;
+	int               rv;
+
+	o.capacity   = recvbuf != 0 ? recvbuf : SPRY_MAILBOX_CAPACITY;
+	o.dispose_cb = msg_dispose;
+	if ((rv = spry__mailbox_open_lazy(&s->recvbox, &o)) != 0) {
+		return rv;
+	}
+	s->own.mb   = s->recvbox;
+	s->own.s    = s;
+	s->own.w.cb = cons_room_cb;
+	s->own.data = !(s->proto->flags & SPRY__P_NORECV);
+	return 0;
+}
+
+/* The consumer to try first: subscribers in turn, else the recvbox. */
+static spry__consumer *
+cons_first(spry_socket *s)
+{
+	for (spry__consumer *c = s->subs; c != NULL; c = c->next) {
+		if (c->data) {
+			return s->rr != NULL ? s->rr : c;
+		}
+	}
+	return &s->own;
+}
+
+static spry__consumer *
+cons_next(spry_socket *s, spry__consumer *c)
+{
+	if (c == &s->own) {
+		return NULL;
+	}
+	do {
+		c = c->next != NULL ? c->next : s->subs;
+	} while (!c->data);
+	return c;
+}
+
+/* Set the receive metadata of m (lk). */
+static void
+place_meta(spry_socket *s, spry__pipe *p, spry_msg *m)
+{
+	spry_msg_set_socket(m, s);
+	if (p != NULL) {
+		spry_msg_set_pipe(m, p->id);
+		if (p->addr[0] != '\0') {
+			(void)spry_msg_set_peer(m, p->addr);
+		}
+	}
+}
+
+int
+spry__sock_place(spry_socket *s, spry__pipe *p, spry_msg *m, spry_mailbox *to)
+{
+	spry__consumer *first, *c;
+	int             rv;
+
+	place_meta(s, p, m);
+	if (to != NULL) {
+		if ((rv = spry_mailbox_trysend(to, m)) == SPRY_EAGAIN) {
+			return rv;
+		}
+		if (rv != 0) {
+			spry_msg_free(m); /* the requester went away */
+			spry__sock_count(&s->st_dropped, 1);
+			return 0;
+		}
+		spry__sock_count(&s->st_received, 1);
+		return 0;
+	}
+	first = c = cons_first(s);
+	do {
+		if (spry_mailbox_trysend(c->mb, m) == 0) {
+			s->rr = cons_next(s, c);
+			spry__sock_count(&s->st_received, 1);
+			return 0;
+		}
+	} while ((c = cons_next(s, c)) != NULL && c != first);
+	if (s->proto->flags & SPRY__P_LOSSY) {
+		spry_msg_free(m);
+		spry__sock_count(&s->st_dropped, 1);
+		return 0;
+	}
+	return SPRY_EAGAIN;
+}
+
+void
+spry__sock_deliver_to(spry_socket *s, spry_msg *m, spry_mailbox *to)
+{
+	if (spry__sock_place(s, NULL, m, to) != 0) {
+		spry_msg_free(m);
+		spry__sock_count(&s->st_dropped, 1);
+	}
+}
+
+/* Arm w on mb's send side, then look again: room may have come first. */
+static bool
+arm(spry_mailbox *mb, spry__waiter *w)
+{
+	spry__mailbox_wait_del(mb, SPRY_SELECT_SEND, w);
+	spry__mailbox_wait_add(mb, SPRY_SELECT_SEND, w);
+	return spry__mailbox_ready(mb, SPRY_SELECT_SEND) ||
+	    spry__mailbox_settling(mb, SPRY_SELECT_SEND);
+}
+
+void
+spry__sock_rx_wait(spry_socket *s, spry__pipe *p)
+{
+	spry__consumer *first, *c;
+	bool            again = false;
+
+	if (p->rxto != NULL) {
+		again = arm(p->rxto, &p->w);
+	} else {
+		first = c = cons_first(s);
+		do {
+			again |= arm(c->mb, &c->w);
+		} while ((c = cons_next(s, c)) != NULL && c != first);
+	}
+	if (again) {
+		spry__sock_wake(s);
+	}
+}
+
+void
+spry__consumer_disarm(spry_socket *s, spry__pipe *p)
+{
+	(void)s;
+	if (p->rxto != NULL) {
+		spry__mailbox_wait_del(p->rxto, SPRY_SELECT_SEND, &p->w);
+		spry_mailbox_release(p->rxto);
+		p->rxto = NULL;
+	}
+}
+
+/* Unlink p from the paused list (lk). */
+static void
+paused_unlink(spry_socket *s, spry__pipe *p)
+{
+	spry__pipe **pp = &s->paused;
+
+	while (*pp != p) {
+		pp = &(*pp)->pnext;
+	}
+	*pp = p->pnext;
+	if (s->paused_tail == &p->pnext) {
+		s->paused_tail = pp;
+	}
+	p->pnext = NULL;
+}
+
+void
+spry__sock_rx_kick(spry_socket *s)
+{
+	spry__pipe *p, *next;
+
+	spry__sock_lock(s);
+	for (p = s->paused; p != NULL; p = next) {
+		next = p->pnext;
+		if (spry__sock_place(s, p, p->rxpend, p->rxto) != 0) {
+			spry__sock_rx_wait(s, p);
+			if (p->rxto == NULL) {
+				break; /* the consumers are full: keep turns */
+			}
+			continue;
+		}
+		p->rxpend = NULL;
+		spry__consumer_disarm(s, p);
+		paused_unlink(s, p);
+		p->tran->recv_resume(p);
+	}
+	spry__sock_unlock(s);
+}
+
+/* Pause p with m for `to` (lk): the transport stops delivering. */
+void
+spry__sock_rx_pause(
+    spry_socket *s, spry__pipe *p, spry_msg *m, spry_mailbox *to)
+{
+	p->rxpend = m;
+	p->w.cb   = pipe_room_cb;
+	if ((p->rxto = to) != NULL) {
+		spry_mailbox_hold(to);
+	}
+	*s->paused_tail = p;
+	s->paused_tail  = &p->pnext;
+	p->tran->recv_pause(p);
+	spry__sock_rx_wait(s, p);
+}
+
+/* Forget p's waiting message, if any (lk): p is leaving. */
+void
+spry__sock_rx_forget(spry_socket *s, spry__pipe *p)
+{
+	if (p->rxpend == NULL) {
+		return;
+	}
+	spry_msg_free(p->rxpend);
+	p->rxpend = NULL;
+	spry__consumer_disarm(s, p);
+	paused_unlink(s, p);
+	spry__sock_count(&s->st_dropped, 1);
+}
+
+/* ---- events and subscriptions --------------------------------------- */
+
+static void
+event_send(spry_socket *s, spry_mailbox *mb, spry__pipe *p, int ev)
+{
+	spry_msg *m;
+
+	if (spry_msg_alloc(&m, 0) != 0) {
+		return;
+	}
+	place_meta(s, p, m);
+	spry_msg_set_err(m, ev);
+	if (spry_mailbox_trysend(mb, m) != 0) {
+		spry_msg_free(m);
+	}
+}
+
+void
+spry__sock_events(spry_socket *s, spry__pipe *p, int ev)
+{
+	for (spry__consumer *c = s->subs; c != NULL; c = c->next) {
+		if (c->events) {
+			event_send(s, c->mb, p, ev);
+		}
+	}
+}
+
+static void
+cons_free(spry__consumer *c)
+{
+	spry__mailbox_wait_del(c->mb, SPRY_SELECT_SEND, &c->w);
+	spry_mailbox_release(c->mb);
+	spry__free(c, sizeof(*c));
+}
+
+void
+spry__consumer_close(spry_socket *s)
+{
+	spry__consumer *c;
+
+	while ((c = s->subs) != NULL) {
+		s->subs = c->next;
+		event_send(s, c->mb, NULL, SPRY_ECLOSED);
+		cons_free(c);
+	}
+	s->rr = NULL;
+	spry__mailbox_wait_del(s->recvbox, SPRY_SELECT_SEND, &s->own.w);
+	spry_mailbox_close(s->recvbox);
+	while (s->paused != NULL) {
+		spry__sock_rx_forget(s, s->paused);
+	}
+}
+
+int
+spry_socket_subscribe(spry_socket *s, spry_mailbox *mb, bool events)
+{
+	spry__consumer *c, **pp;
+	bool            data = !(s->proto->flags & SPRY__P_NORECV);
+
+	if (mb == NULL) {
+		return SPRY_EINVAL;
+	}
+	if (!data && !events) {
+		return SPRY_ENOTSUP;
+	}
+	if ((c = spry__alloc(sizeof(*c))) == NULL) {
+		return SPRY_ENOMEM;
+	}
+	c->mb = mb, c->s = s, c->events = events, c->data = data;
+	c->w.cb = cons_room_cb;
+	spry__sock_lock(s);
+	for (pp = &s->subs; *pp != NULL; pp = &(*pp)->next) {
+		if ((*pp)->mb == mb) {
+			spry__sock_unlock(s);
+			spry__free(c, sizeof(*c));
+			return SPRY_EEXIST;
+		}
+	}
+	if (spry__sock_closed(s)) {
+		spry__sock_unlock(s);
+		spry__free(c, sizeof(*c));
+		return SPRY_ECLOSED;
+	}
+	spry_mailbox_hold(mb);
+	*pp = c;
+	spry__sock_unlock(s);
+	spry__sock_wake(s); /* waiting messages may fit now */
+	return 0;
+}
+
+int
+spry_socket_unsubscribe(spry_socket *s, spry_mailbox *mb)
+{
+	spry__consumer *c, **pp;
+
+	spry__sock_lock(s);
+	for (pp = &s->subs; (c = *pp) != NULL; pp = &c->next) {
+		if (c->mb == mb) {
+			*pp   = c->next;
+			s->rr = NULL;
+			cons_free(c);
+			spry__sock_unlock(s);
+			spry__sock_wake(s);
+			return 0;
+		}
+	}
+	spry__sock_unlock(s);
+	return SPRY_ENOENT;
+}
+
+/* ---- receiving -----------------------------------------------------------
+ */
+
+spry_mailbox *
+spry_socket_recvbox(spry_socket *s, int *err)
+{
+	spry_mailbox *mb;
+
+	if (s->proto->flags & SPRY__P_NORECV) {
+		if (err != NULL) {
+			*err = SPRY_ENOTSUP;
+		}
+		return NULL;
+	}
+	spry__sock_lock(s);
+	mb = s->recvbox;
+	spry__sock_unlock(s);
+	return mb;
+}
+
+static int
+sock_recv(spry_ctx *ctx, spry_socket *s, spry_msg **out, spry_time deadline,
+    bool nonblock)
+{
+	spry_select_case c  = {NULL, SPRY_SELECT_RECV, NULL, 0};
+	int              rv = 0;
+
+	if (out == NULL) {
+		return SPRY_EINVAL;
+	}
+	if (s->proto->flags & SPRY__P_NORECV) {
+		return SPRY_ENOTSUP;
+	}
+	spry__sock_lock(s);
+	c.mb = s->recvbox;
+	spry_mailbox_hold(c.mb);
+	if (s->proto->recv_check != NULL && spry__mailbox_empty(c.mb) &&
+	    !spry__sock_closed(s)) {
+		rv = s->proto->recv_check(s, &deadline);
+	}
+	spry__sock_unlock(s);
+	if (rv == 0 && nonblock) {
+		rv = spry_mailbox_tryrecv(c.mb, &c.item);
+	} else if (rv == 0 &&
+	    (rv = spry__mailbox_wait(ctx, deadline, &c)) == 0) {
+		rv = c.err;
+	}
+	if (rv == 0) {
+		*out = c.item;
+	}
+	spry_mailbox_release(c.mb);
+	return rv;
+}
+
+int
+spry_recv(spry_socket *s, spry_msg **out, int flags)
+{
+	spry_duration to;
+
+	if (s == NULL) {
+		return SPRY_EINVAL;
+	}
+	spry__sock_lock(s);
+	to = s->rcvtimeo;
+	spry__sock_unlock(s);
+	return sock_recv(NULL, s, out, spry_deadline_after(to),
+	    (flags & SPRY_FLAG_NONBLOCK) != 0);
+}
+
+int
+spry_recv_ctx(spry_ctx *ctx, spry_socket *s, spry_msg **out)
+{
+	if (s == NULL) {
+		return SPRY_EINVAL;
+	}
+	return sock_recv(ctx, s, out, SPRY_TIME_NEVER, false);
+}

@@ -1,0 +1,533 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sp/socket.c: the socket: open and close, references, the socket's
+ * actor, and the send path (inline when nothing is queued, else through
+ * the actor). Receiving into consumers is in sp/consumer.c, pipes in
+ * sp/pipe.c, endpoints in sp/endpoint.c, options in sp/option.c; the
+ * protocols decide, this file moves.
+ */
+#include "sp/socket.h"
+#include "actors/actor.h"
+#include "mailbox/alloc.h"
+#include "mailbox/atomic.h"
+#include "spry/error.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Timer tags with this bit are endpoints to redial; protocols' are not. */
+#define SOCK_TAG_EP 1u
+
+static uint32_t sock_ids;
+
+/* ---- references and locks --------------------------------------------- */
+
+void
+spry__sock_hold(spry_socket *s)
+{
+	spry__faa(&s->refs, 1);
+}
+
+static void
+sock_free(spry_socket *s)
+{
+	if (s->proto->fini != NULL) {
+		s->proto->fini(s);
+	}
+	spry_msg_free(s->txpend);
+	if (s->recvbox != NULL) {
+		spry_mailbox_release(s->recvbox);
+	}
+	spry_actor_release(s->actor);
+	pthread_mutex_destroy(&s->txlk);
+	pthread_mutex_destroy(&s->lk);
+	spry__free(s, sizeof(*s) + s->proto->sock_size);
+}
+
+void
+spry__sock_release(spry_socket *s)
+{
+	if (spry__faa(&s->refs, (uint32_t)-1) == 1) {
+		sock_free(s);
+	}
+}
+
+void
+spry__sock_lock(spry_socket *s)
+{
+	pthread_mutex_lock(&s->lk);
+}
+
+void
+spry__sock_unlock(spry_socket *s)
+{
+	pthread_mutex_unlock(&s->lk);
+}
+
+bool
+spry__sock_closed(spry_socket *s)
+{
+	return spry__load_acq(&s->closed) != 0;
+}
+
+void
+spry_socket_hold(spry_socket *s)
+{
+	spry__sock_hold(s);
+}
+
+void
+spry_socket_release(spry_socket *s)
+{
+	spry__sock_release(s);
+}
+
+/* ---- emitting ----------------------------------------------------------- */
+
+int
+spry__emit_add(spry__emit *e, spry__pipe *p)
+{
+	if (e->n == e->cap) {
+		size_t       cap = e->cap * 2;
+		spry__pipe **np  = spry__alloc(cap * sizeof(*np));
+
+		if (np == NULL) {
+			return SPRY_ENOMEM;
+		}
+		memcpy(np, e->pipes, e->n * sizeof(*np));
+		if (e->pipes != e->inl) {
+			spry__free(e->pipes, e->cap * sizeof(*np));
+		}
+		e->pipes = np;
+		e->cap   = cap;
+	}
+	spry__pipe_hold(p);
+	e->pipes[e->n++] = p;
+	return 0;
+}
+
+static void
+emit_init(spry__emit *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->pipes = e->inl;
+	e->cap   = sizeof(e->inl) / sizeof(e->inl[0]);
+}
+
+/*
+ * Hand the emit's message to its pipes, outside lk: copies share the
+ * bytes, the last pipe gets the original. A pipe that closed meanwhile
+ * loses its copy (counted), as a connection that drops does.
+ */
+static void
+emit_run(spry_socket *s, spry__emit *e)
+{
+	for (size_t i = 0; i < e->n; i++) {
+		spry__pipe *p = e->pipes[i];
+		spry_msg   *m = e->msg;
+
+		if (i + 1 < e->n && spry_msg_dup(&m, e->msg) != 0) {
+			m = NULL;
+		}
+		if (m != NULL && p->tran->send(p, m) == 0) {
+			spry__sock_count(&s->st_sent, 1);
+		} else {
+			spry_msg_free(m);
+			spry__sock_count(&s->st_dropped, 1);
+		}
+		spry__pipe_release(p);
+	}
+	if (e->n == 0) {
+		spry_msg_free(e->msg);
+	}
+	if (e->pipes != e->inl) {
+		spry__free(e->pipes, e->cap * sizeof(*e->pipes));
+	}
+}
+
+/*
+ * Send m now if the protocol has somewhere to put it (txlk held). 0: m
+ * is gone; SPRY_EAGAIN or an error: the caller keeps m.
+ */
+static int
+sock_send_now(spry_socket *s, spry_msg *m)
+{
+	spry__emit e;
+	int        rv;
+
+	emit_init(&e);
+	spry__sock_lock(s);
+	rv = spry__sock_closed(s) ? SPRY_ECLOSED : s->proto->send(s, m, &e);
+	spry__sock_unlock(s);
+	if (rv == 0) {
+		emit_run(s, &e);
+	}
+	return rv;
+}
+
+/* ---- the actor ------------------------------------------------------------
+ */
+
+/*
+ * Send what waits: the held message first, then the send mailbox, a
+ * batch at a time (txlk held). A message that cannot go yet is held in
+ * txpend until a pipe pokes us; one that fails is dropped and counted,
+ * since nobody is left to tell.
+ */
+static void
+sock_drain(spry_socket *s)
+{
+	void *item;
+	int   rv;
+
+	for (unsigned n = 0; n < 64; n++) {
+		if (s->txpend == NULL) {
+			if (spry_mailbox_tryrecv(s->sendbox, &item) != 0) {
+				return;
+			}
+			s->txpend = item;
+		}
+		if ((rv = sock_send_now(s, s->txpend)) == SPRY_EAGAIN) {
+			return;
+		}
+		if (rv != 0) {
+			spry_msg_free(s->txpend);
+			spry__sock_count(&s->st_dropped, 1);
+		}
+		s->txpend = NULL;
+	}
+	spry__sock_wake(s); /* more may wait: another turn, after others */
+}
+
+static void sock_shutdown(spry_socket *s);
+
+static int
+sock_behavior(spry_actor *self, const spry_event *ev, void *state)
+{
+	spry_socket *s = state;
+
+	switch (ev->type) {
+	case SPRY_EV_START:
+		spry__actor_selfdrain(self);
+		break;
+	case SPRY__EV_WAKE:
+		spry__sock_rx_kick(s);
+		pthread_mutex_lock(&s->txlk);
+		if (spry__sock_closed(s)) {
+			spry__mailbox_drain(s->sendbox);
+		} else {
+			sock_drain(s);
+		}
+		pthread_mutex_unlock(&s->txlk);
+		break;
+	case SPRY_EV_TIMER:
+		if ((uintptr_t)ev->msg & SOCK_TAG_EP) {
+			spry__ep_retry(
+			    (spry__ep *)((uintptr_t)ev->msg & ~SOCK_TAG_EP));
+		} else if (s->proto->timer != NULL) {
+			s->proto->timer(s, ev->msg);
+		}
+		break;
+	case SPRY_EV_CANCEL:
+		sock_shutdown(s);
+		return SPRY_EXIT_SHUTDOWN;
+	default:
+		break;
+	}
+	return SPRY_CONTINUE;
+}
+
+static void
+sock_exit_cb(spry_actor *self, int reason, void *state)
+{
+	(void)self;
+	(void)reason;
+	spry__sock_release(state);
+}
+
+static void
+sock_dispose(void *item, void *arg)
+{
+	(void)arg;
+	spry_msg_free(item);
+}
+
+void
+spry__sock_wake(spry_socket *s)
+{
+	spry__actor_post(s->actor, SPRY__PEND_WAKE);
+}
+
+uint64_t
+spry__sock_timer(spry_socket *s, spry_duration delay, void *tag)
+{
+	uint64_t id = 0;
+
+	if (spry_actor_after(s->actor, delay, tag, &id) != 0) {
+		return 0;
+	}
+	return id;
+}
+
+void
+spry__sock_timer_cancel(spry_socket *s, uint64_t id)
+{
+	if (id != 0) {
+		(void)spry_actor_cancel_timer(s->actor, id);
+	}
+}
+
+void
+spry__ep_retry_after(spry__ep *ep, spry_duration delay)
+{
+	spry__ep_hold(ep); /* released by spry__ep_retry */
+	if (spry__sock_timer(
+	        ep->s, delay, (void *)((uintptr_t)ep | SOCK_TAG_EP)) == 0) {
+		spry__ep_release(ep);
+	}
+}
+
+/* ---- open and close ------------------------------------------------------
+ */
+
+static int
+sock_spawn(spry_socket *s, const spry_socket_opts *o)
+{
+	spry_actor_opts ao = SPRY_ACTOR_OPTS_INIT;
+	int             rv;
+
+	ao.behavior   = sock_behavior;
+	ao.state      = s;
+	ao.ctx        = o->ctx;
+	ao.capacity   = o->sendbuf;
+	ao.exit_cb    = sock_exit_cb;
+	ao.dispose_cb = sock_dispose;
+	spry__sock_hold(s); /* the actor's, given back by sock_exit_cb */
+	if ((rv = spry_actor_spawn(&s->actor, &ao)) != 0) {
+		spry__sock_release(s);
+		return rv;
+	}
+	spry_actor_hold(s->actor);
+	s->sendbox = spry_actor_mailbox(s->actor);
+	return 0;
+}
+
+static int
+sock_opts_check(const spry_socket_opts *o)
+{
+	if (o->size < sizeof(*o)) {
+		return SPRY_EINVAL;
+	}
+	if ((o->sendbuf != 0 && spry__mailbox_round(o->sendbuf) == 0) ||
+	    (o->recvbuf != 0 && spry__mailbox_round(o->recvbuf) == 0) ||
+	    o->sendbuf > SPRY__SOCK_MAXBUF || o->recvbuf > SPRY__SOCK_MAXBUF) {
+		return SPRY_EINVAL;
+	}
+	return 0;
+}
+
+static void
+sock_defaults(spry_socket *s, bool raw)
+{
+	s->raw         = raw;
+	s->refs        = 1;
+	s->owner       = 1;
+	s->sndtimeo    = -1;
+	s->rcvtimeo    = -1;
+	s->rcvmaxsz    = (size_t)1 << 20;
+	s->reconnmin   = SPRY_MSEC(100);
+	s->reconnmax   = 0;
+	s->maxttl      = 8;
+	s->id          = spry__faa(&sock_ids, 1) + 1;
+	s->paused_tail = &s->paused;
+	snprintf(s->name, sizeof(s->name), "%u", s->id);
+	pthread_mutex_init(&s->txlk, NULL);
+	pthread_mutex_init(&s->lk, NULL);
+}
+
+int
+spry_socket_open(spry_socket **out, int proto, const spry_socket_opts *opts)
+{
+	spry_socket_opts   o = SPRY_SOCKET_OPTS_INIT;
+	const spry__proto *p;
+	spry_socket       *s;
+	int                rv;
+
+	if (out == NULL || (opts != NULL && (rv = sock_opts_check(opts)))) {
+		return SPRY_EINVAL;
+	}
+	if (opts != NULL) {
+		o = *opts;
+	}
+	if ((p = spry__proto_find(proto, o.raw)) == NULL) {
+		return SPRY_ENOTSUP;
+	}
+	if ((s = spry__alloc(sizeof(*s) + p->sock_size)) == NULL) {
+		return SPRY_ENOMEM;
+	}
+	s->proto = p;
+	s->pdata = s + 1;
+	sock_defaults(s, o.raw);
+	if ((rv = spry__consumer_init(s, o.recvbuf)) != 0 ||
+	    (p->init != NULL && (rv = p->init(s)) != 0) ||
+	    (rv = sock_spawn(s, &o)) != 0) {
+		sock_free(s);
+		return rv;
+	}
+	*out = s;
+	return 0;
+}
+
+/*
+ * Close everything the socket owns, once: endpoints and pipes (their
+ * transports report the close through spry__pipe_closed), the two
+ * mailboxes, the subscribers. Safe from the actor and from any thread.
+ */
+static void
+sock_shutdown(spry_socket *s)
+{
+	spry__ep   *eps;
+	spry__pipe *pipes = NULL;
+
+	spry__sock_lock(s);
+	if (spry__xchg(&s->closed, 1) != 0) {
+		spry__sock_unlock(s);
+		return;
+	}
+	eps    = s->eps;
+	s->eps = NULL;
+	for (spry__pipe *p = s->pipes; p != NULL; p = p->next) {
+		spry__pipe_hold(p);
+		p->pnext = pipes; /* paused links are dropped below anyway */
+		pipes    = p;
+	}
+	spry__consumer_close(s);
+	spry__sock_unlock(s);
+	spry_mailbox_close(s->sendbox);
+	spry__eps_close(eps);
+	while (pipes != NULL) {
+		spry__pipe *next = pipes->pnext;
+
+		pipes->tran->close(pipes);
+		spry__pipe_closed(pipes);
+		spry__pipe_release(pipes);
+		pipes = next;
+	}
+	spry__sock_wake(s); /* the actor frees what is left to send */
+}
+
+int
+spry_close(spry_socket *s)
+{
+	int rv = spry__sock_closed(s) ? SPRY_ECLOSED : 0;
+
+	sock_shutdown(s);
+	spry_actor_stop(s->actor);
+	if (spry__xchg(&s->owner, 0) == 1) {
+		spry__sock_release(s);
+	}
+	return rv;
+}
+
+int
+spry_socket_proto(const spry_socket *s)
+{
+	return s->proto->self;
+}
+
+int
+spry_socket_peer(const spry_socket *s)
+{
+	return s->proto->peer;
+}
+
+spry_actor *
+spry_socket_actor(spry_socket *s)
+{
+	return s->actor;
+}
+
+spry_mailbox *
+spry_socket_sendbox(spry_socket *s, int *err)
+{
+	if (s->proto->flags & SPRY__P_NOSEND) {
+		if (err != NULL) {
+			*err = SPRY_ENOTSUP;
+		}
+		return NULL;
+	}
+	return s->sendbox;
+}
+
+void
+spry_socket_stats_get(spry_socket *s, spry_socket_stats *st)
+{
+	st->sent      = spry__load_relaxed(&s->st_sent);
+	st->received  = spry__load_relaxed(&s->st_received);
+	st->dropped   = spry__load_relaxed(&s->st_dropped);
+	st->rejected  = spry__load_relaxed(&s->st_rejected);
+	st->malformed = spry__load_relaxed(&s->st_malformed);
+	st->pipes     = spry__load_relaxed(&s->st_pipes);
+}
+
+/* ---- sending -------------------------------------------------------------
+ */
+
+/*
+ * Inline when nothing waits ahead (txlk makes that check exact, since
+ * only txlk holders take from the send mailbox), else queue behind.
+ */
+static int
+sock_send(spry_ctx *ctx, spry_socket *s, spry_msg *m, spry_time deadline,
+    bool nonblock)
+{
+	spry_select_case c = {s->sendbox, SPRY_SELECT_SEND, m, 0};
+	int              rv;
+
+	if (m == NULL) {
+		return SPRY_EINVAL;
+	}
+	if (s->proto->flags & SPRY__P_NOSEND) {
+		return SPRY_ENOTSUP;
+	}
+	pthread_mutex_lock(&s->txlk);
+	rv = SPRY_EAGAIN;
+	if (s->txpend == NULL && spry__mailbox_empty(s->sendbox)) {
+		rv = sock_send_now(s, m);
+	}
+	pthread_mutex_unlock(&s->txlk);
+	if (rv != SPRY_EAGAIN) {
+		return rv;
+	}
+	if (nonblock) {
+		return spry_mailbox_trysend(s->sendbox, m);
+	}
+	if ((rv = spry__mailbox_wait(ctx, deadline, &c)) == 0) {
+		rv = c.err;
+	}
+	return rv;
+}
+
+int
+spry_send(spry_socket *s, spry_msg *m, int flags)
+{
+	spry_duration to;
+
+	if (s == NULL) {
+		return SPRY_EINVAL;
+	}
+	spry__sock_lock(s);
+	to = s->sndtimeo;
+	spry__sock_unlock(s);
+	return sock_send(NULL, s, m, spry_deadline_after(to),
+	    (flags & SPRY_FLAG_NONBLOCK) != 0);
+}
+
+int
+spry_send_ctx(spry_ctx *ctx, spry_socket *s, spry_msg *m)
+{
+	if (s == NULL) {
+		return SPRY_EINVAL;
+	}
+	return sock_send(ctx, s, m, SPRY_TIME_NEVER, false);
+}
