@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# bench/run.sh: spry side by side with Go, in one run.
+# bench/run.sh: spry side by side with Go, NNG and ZeroMQ, in one run.
 #
 #   bench/run.sh [--quick] [--build DIR]
 #
@@ -11,6 +11,12 @@
 #
 #   name spry=<v> go=<v> unit=<unit> ratio=<spry/go>
 #
+# Then the socket benchmarks (inproc_lat, inproc_thr), whose peers NNG and
+# ZeroMQ are linked in and measured by the same program; their lines
+# (see bench/inproc.h) pass through as printed:
+#
+#   name spry=<v> zmq=<v> unit=<unit> ratio=<spry/zmq> nng=<v> ratio_nng=<spry/nng>
+#
 # Each value is the median of 5 runs after a warm-up (1 run and small
 # sizes with --quick, the CI smoke test). Lines starting with '#' are
 # comments: goals (met or missed) and checked results such as the skynet
@@ -20,6 +26,8 @@
 set -euo pipefail
 
 scenarios=(mailbox actor_pingpong ctx_cancel skynet idle_actor)
+# Peers linked in (NNG, ZeroMQ): no Go side.
+linked=(inproc_lat inproc_thr)
 
 usage() {
   sed -n '3,5p' "$0" | sed 's/^# *//'
@@ -65,7 +73,7 @@ if ! meson compile -C "$build" >"$log" 2>&1; then
   echo "run.sh: building spry in $build failed" >&2
   exit 1
 fi
-for s in "${scenarios[@]}"; do
+for s in "${scenarios[@]}" "${linked[@]}"; do
   if [[ ! -x $build/bench/$s ]]; then
     echo "run.sh: $build/bench/$s is missing (configure with -Dbench=true)" >&2
     exit 1
@@ -113,6 +121,14 @@ for s in "${scenarios[@]}"; do
   done <<<"$goout"
   rc=0
   timeout -k 10 "$limit" "$build/bench/$s" "${flags[@]}" "${peers[@]}" || rc=$?
+  if ((rc != 0)); then
+    echo "run.sh: $s failed (exit $rc)" >&2
+    status=1
+  fi
+done
+for s in "${linked[@]}"; do
+  rc=0
+  timeout -k 10 "$limit" "$build/bench/$s" "${flags[@]}" || rc=$?
   if ((rc != 0)); then
     echo "run.sh: $s failed (exit $rc)" >&2
     status=1

@@ -102,11 +102,13 @@ spry__sock_place(spry_socket *s, spry__pipe *p, spry_msg *m, spry_mailbox *to)
 
 	place_meta(s, p, m);
 	if (to != NULL) {
-		if ((rv = spry_mailbox_trysend(to, m)) == SPRY_EAGAIN) {
+		if ((rv = spry_mailbox_trysend(to, m)) == SPRY_EAGAIN &&
+		    !(s->proto->flags & SPRY__P_LOSSY)) {
 			return rv;
 		}
 		if (rv != 0) {
-			spry_msg_free(m); /* the requester went away */
+			/* the requester went away, or (lossy) has no room */
+			spry_msg_free(m);
 			spry__sock_count(&s->st_dropped, 1);
 			return 0;
 		}

@@ -48,6 +48,8 @@ tran_find(const char *scheme)
 	return NULL;
 }
 
+static uint64_t ep_ids; /* last endpoint id given */
+
 /* ---- endpoints ------------------------------------------------------------
  */
 
@@ -105,6 +107,7 @@ ep_new(spry__ep **out, spry_socket *s, const char *url, bool dialer)
 	ep->url    = u;
 	ep->refs   = 1; /* the socket list's */
 	ep->dialer = dialer;
+	ep->id     = spry__faa(&ep_ids, 1) + 1;
 	spry__sock_hold(s);
 	spry__sock_lock(s);
 	ep->backoff = s->reconnmin;
@@ -251,6 +254,15 @@ spry_dial(spry_socket *s, const char *url, spry_dialer **out, int flags)
 }
 
 int
+spry_listener_url(spry_listener *l, char *buf, size_t len)
+{
+	if (l == NULL || buf == NULL) {
+		return SPRY_EINVAL;
+	}
+	return spry__url_format(((spry__ep *)l)->url, buf, len);
+}
+
+int
 spry_listener_close(spry_listener *l)
 {
 	spry__ep *ep = (spry__ep *)l;
@@ -317,18 +329,26 @@ spry__ep_dialed(spry__ep *ep, int err)
 }
 
 void
-spry__ep_retry(spry__ep *ep)
+spry__ep_retry(spry_socket *s, uint64_t id)
 {
-	bool go;
+	spry__ep *ep;
 
-	spry__sock_lock(ep->s);
-	ep->retrying = false;
-	go = !ep->closed && ep->pipe == NULL && !spry__sock_closed(ep->s);
-	spry__sock_unlock(ep->s);
-	if (go) {
-		ep->tran->dial(ep);
+	spry__sock_lock(s);
+	for (ep = s->eps; ep != NULL && ep->id != id; ep = ep->next) {
 	}
-	spry__ep_release(ep);
+	if (ep != NULL) {
+		ep->retrying = false;
+		if (ep->closed || ep->pipe != NULL) {
+			ep = NULL;
+		} else {
+			spry__ep_hold(ep);
+		}
+	}
+	spry__sock_unlock(s);
+	if (ep != NULL) {
+		ep->tran->dial(ep);
+		spry__ep_release(ep);
+	}
 }
 
 void

@@ -17,6 +17,7 @@
 
 #include "mailbox/alloc.h"
 #include "mailbox/atomic.h"
+#include "sp/proto.h"
 #include "spry/error.h"
 #include "spry/mailbox.h"
 #include "spry/socket.h"
@@ -453,6 +454,18 @@ size_t
 spry_msg_header_len(const spry_msg *m)
 {
 	return m->header.len;
+}
+
+const void *
+spry__msg_body_peek(const spry_msg *m)
+{
+	return chunk_ptr(&m->body);
+}
+
+const void *
+spry__msg_header_peek(const spry_msg *m)
+{
+	return chunk_ptr(&m->header);
 }
 
 int

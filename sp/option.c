@@ -97,6 +97,13 @@ spry__opt_set(spry_socket *s, int opt, const spry_optval *v)
 		return rv;
 	case SPRY_OPT_MAXTTL:
 		return opt_int(v, 1, 255, &s->maxttl);
+	case SPRY_OPT_HSTIMEO:
+		if ((rv = opt_dur(v, 1, &d)) == 0) {
+			s->hstimeo = d;
+		}
+		return rv;
+	case SPRY_OPT_IPC_PERM:
+		return opt_int(v, 0, 0777, &s->ipcperm);
 	case SPRY_OPT_SOCKNAME:
 		return opt_set_name(s, v);
 	case SPRY_OPT_RAW:
@@ -170,6 +177,10 @@ spry__opt_get(spry_socket *s, int opt, spry_optval *v)
 		return get_dur(v, s->reconnmax);
 	case SPRY_OPT_MAXTTL:
 		return get_int(v, s->maxttl);
+	case SPRY_OPT_HSTIMEO:
+		return get_dur(v, s->hstimeo);
+	case SPRY_OPT_IPC_PERM:
+		return get_int(v, s->ipcperm);
 	case SPRY_OPT_SOCKNAME:
 		return get_name(s, v);
 	case SPRY_OPT_RAW:

@@ -8,8 +8,16 @@
 /* Cooked and raw ops of every protocol. */
 static const spry__proto *const proto_table[][2] = {
     {&spry__pair0, &spry__pair0_raw},
+    {&spry__pair1, &spry__pair1_raw},
     {&spry__push0, &spry__push0_raw},
     {&spry__pull0, &spry__pull0_raw},
+    {&spry__req0, &spry__req0_raw},
+    {&spry__rep0, &spry__rep0_raw},
+    {&spry__surveyor0, &spry__surveyor0_raw},
+    {&spry__respondent0, &spry__respondent0_raw},
+    {&spry__pub0, &spry__pub0_raw},
+    {&spry__sub0, &spry__sub0_raw},
+    {&spry__bus0, &spry__bus0_raw},
 };
 
 const spry__proto *

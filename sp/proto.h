@@ -37,6 +37,16 @@ int spry__emit_all(spry_socket *s, spry_msg *m, spry__emit *e, uint32_t skip);
  */
 int spry__bt_take(spry_msg *m, int maxttl);
 
+/*
+ * spry__msg_body_peek / spry__msg_header_peek: read-only views of the
+ * bytes of m (spry_msg_len / spry_msg_header_len of them), lent until m
+ * changes. Unlike spry_msg_body they never copy a shared buffer, so a
+ * protocol can look at a fanned-out message (SUB filtering, raw BUS
+ * reading its pipe id) without allocating.
+ */
+const void *spry__msg_body_peek(const spry_msg *m);
+const void *spry__msg_header_peek(const spry_msg *m);
+
 /* Protocols, cooked and raw (sp/proto_*.c). */
 extern const spry__proto spry__pair0, spry__pair0_raw;
 extern const spry__proto spry__pair1, spry__pair1_raw;

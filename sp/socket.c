@@ -20,6 +20,16 @@
 
 static uint32_t sock_ids;
 
+/*
+ * A timer asked for outside the actor's turn: spry_actor_after works
+ * only from the actor's own behavior, so the actor arms it later.
+ */
+struct spry__tlater {
+	struct spry__tlater *next; /* in s->tlater (atomic push) */
+	spry_time            when; /* absolute deadline */
+	void                *tag;  /* for the timer op; fixed */
+};
+
 /* ---- references and locks --------------------------------------------- */
 
 void
@@ -35,6 +45,10 @@ sock_free(spry_socket *s)
 		s->proto->fini(s);
 	}
 	spry_msg_free(s->txpend);
+	for (struct spry__tlater *t = s->tlater, *next; t != NULL; t = next) {
+		next = t->next; /* the actor ended before arming it */
+		spry__free(t, sizeof(*t));
+	}
 	if (s->recvbox != NULL) {
 		spry_mailbox_release(s->recvbox);
 	}
@@ -200,6 +214,18 @@ sock_drain(spry_socket *s)
 }
 
 static void sock_shutdown(spry_socket *s);
+static void sock_arm_later(spry_socket *s);
+
+/* A timer fired (actor turn): an endpoint to redial or the protocol's. */
+static void
+sock_timer_fire(spry_socket *s, void *tag)
+{
+	if ((uintptr_t)tag & SOCK_TAG_EP) {
+		spry__ep_retry(s, (uint64_t)((uintptr_t)tag >> 1));
+	} else if (s->proto->timer != NULL) {
+		s->proto->timer(s, tag);
+	}
+}
 
 static int
 sock_behavior(spry_actor *self, const spry_event *ev, void *state)
@@ -211,6 +237,7 @@ sock_behavior(spry_actor *self, const spry_event *ev, void *state)
 		spry__actor_selfdrain(self);
 		break;
 	case SPRY__EV_WAKE:
+		sock_arm_later(s);
 		spry__sock_rx_kick(s);
 		pthread_mutex_lock(&s->txlk);
 		if (spry__sock_closed(s)) {
@@ -221,12 +248,7 @@ sock_behavior(spry_actor *self, const spry_event *ev, void *state)
 		pthread_mutex_unlock(&s->txlk);
 		break;
 	case SPRY_EV_TIMER:
-		if ((uintptr_t)ev->msg & SOCK_TAG_EP) {
-			spry__ep_retry(
-			    (spry__ep *)((uintptr_t)ev->msg & ~SOCK_TAG_EP));
-		} else if (s->proto->timer != NULL) {
-			s->proto->timer(s, ev->msg);
-		}
+		sock_timer_fire(s, ev->msg);
 		break;
 	case SPRY_EV_CANCEL:
 		sock_shutdown(s);
@@ -261,12 +283,41 @@ spry__sock_wake(spry_socket *s)
 uint64_t
 spry__sock_timer(spry_socket *s, spry_duration delay, void *tag)
 {
-	uint64_t id = 0;
+	struct spry__tlater *t;
+	uint64_t             id = 0;
 
-	if (spry_actor_after(s->actor, delay, tag, &id) != 0) {
+	if (spry_actor_self() == s->actor) {
+		return spry_actor_after(s->actor, delay, tag, &id) == 0 ? id :
+		                                                          0;
+	}
+	if ((t = spry__alloc(sizeof(*t))) == NULL) {
 		return 0;
 	}
-	return id;
+	t->when = spry_deadline_after(delay < 0 ? 0 : delay);
+	t->tag  = tag;
+	t->next = spry__load_relaxed(&s->tlater);
+	while (!spry__cas(&s->tlater, &t->next, t)) { }
+	spry__sock_wake(s);
+	return SPRY__SOCK_TIMER_LATER;
+}
+
+/* Arm the timers handed over from other threads (actor turn). */
+static void
+sock_arm_later(spry_socket *s)
+{
+	struct spry__tlater *t = spry__xchg(&s->tlater, NULL), *next;
+
+	for (; t != NULL; t = next) {
+		spry_time now = spry_now();
+
+		next = t->next;
+		if (spry_actor_after(s->actor,
+		        t->when > now ? t->when - now : 0, t->tag,
+		        NULL) != 0) {
+			sock_timer_fire(s, t->tag); /* late beats never */
+		}
+		spry__free(t, sizeof(*t));
+	}
 }
 
 void
@@ -277,14 +328,15 @@ spry__sock_timer_cancel(spry_socket *s, uint64_t id)
 	}
 }
 
+/*
+ * The tag names the endpoint by id, not by pointer: the endpoint may be
+ * closed and gone when the timer fires, and then the id finds nothing.
+ */
 void
 spry__ep_retry_after(spry__ep *ep, spry_duration delay)
 {
-	spry__ep_hold(ep); /* released by spry__ep_retry */
-	if (spry__sock_timer(
-	        ep->s, delay, (void *)((uintptr_t)ep | SOCK_TAG_EP)) == 0) {
-		spry__ep_release(ep);
-	}
+	(void)spry__sock_timer(ep->s, delay,
+	    (void *)(((uintptr_t)ep->id << 1) | SOCK_TAG_EP));
 }
 
 /* ---- open and close ------------------------------------------------------
@@ -307,7 +359,6 @@ sock_spawn(spry_socket *s, const spry_socket_opts *o)
 		spry__sock_release(s);
 		return rv;
 	}
-	spry_actor_hold(s->actor);
 	s->sendbox = spry_actor_mailbox(s->actor);
 	return 0;
 }
@@ -338,6 +389,8 @@ sock_defaults(spry_socket *s, bool raw)
 	s->reconnmin   = SPRY_MSEC(100);
 	s->reconnmax   = 0;
 	s->maxttl      = 8;
+	s->hstimeo     = SPRY_SEC(10);
+	s->ipcperm     = -1;
 	s->id          = spry__faa(&sock_ids, 1) + 1;
 	s->paused_tail = &s->paused;
 	snprintf(s->name, sizeof(s->name), "%u", s->id);
@@ -467,6 +520,7 @@ spry_socket_stats_get(spry_socket *s, spry_socket_stats *st)
 	st->dropped   = spry__load_relaxed(&s->st_dropped);
 	st->rejected  = spry__load_relaxed(&s->st_rejected);
 	st->malformed = spry__load_relaxed(&s->st_malformed);
+	st->oversize  = spry__load_relaxed(&s->st_oversize);
 	st->pipes     = spry__load_relaxed(&s->st_pipes);
 }
 

@@ -150,6 +150,9 @@ struct spry_socket {
 	spry__ep          *eps;         /* listeners and dialers (lk) */
 	spry_msg          *txpend;      /* a message the actor could not send
 	                                   yet (txlk) */
+	struct spry__tlater *tlater;    /* timers asked for outside the
+	                                   actor's turn (atomic push; the
+	                                   actor takes them all) */
 	pthread_mutex_t txlk;           /* serializes senders */
 	pthread_mutex_t lk;             /* protocol state and lists */
 	uint32_t        refs;           /* references (atomic) */
@@ -164,6 +167,8 @@ struct spry_socket {
 	spry_duration reconnmin; /* > 0 */
 	spry_duration reconnmax; /* 0 or >= reconnmin */
 	int           maxttl;    /* 1..255 */
+	spry_duration hstimeo;   /* stream handshake deadline, > 0 */
+	int           ipcperm;   /* ipc socket file mode, or -1 */
 	char          name[64];  /* SPRY_OPT_SOCKNAME */
 	/* statistics (atomic) */
 	uint64_t st_sent;
@@ -171,6 +176,7 @@ struct spry_socket {
 	uint64_t st_dropped;
 	uint64_t st_rejected;
 	uint64_t st_malformed;
+	uint64_t st_oversize;
 	uint32_t st_pipes;
 };
 
@@ -189,8 +195,12 @@ bool spry__sock_closed(spry_socket *s);
  * spry__sock_timer arms a one-shot timer of the socket's actor: after
  * delay, the protocol's timer op runs with tag (in an actor turn).
  * Returns the timer id (0 on failure) for spry__sock_timer_cancel. Any
- * thread.
+ * thread: outside the actor's own turn the timer is handed to the actor,
+ * which arms it at its next turn; such a timer returns
+ * SPRY__SOCK_TIMER_LATER and cannot be canceled (its tag must stay
+ * meaningful until it fires). One the actor cannot arm fires at once.
  */
+#define SPRY__SOCK_TIMER_LATER UINT64_MAX
 uint64_t spry__sock_timer(spry_socket *s, spry_duration delay, void *tag);
 
 /* spry__sock_timer_cancel cancels a timer; only from an actor turn. */
@@ -338,6 +348,7 @@ struct spry__ep {
 	bool              closed;   /* (lk) */
 	bool              retrying; /* dialer: a retry timer is armed (lk) */
 	void             *first;    /* a blocking spry_dial waits here (lk) */
+	uint64_t          id;       /* names it in retry timers; fixed */
 };
 
 /*
@@ -356,7 +367,7 @@ void spry__ep_release(spry__ep *ep);
 #define SPRY__SOCK_MAXBUF 8192
 
 /* sp/endpoint.c */
-void spry__ep_retry(spry__ep *ep); /* actor turn: dial again, release */
+void spry__ep_retry(spry_socket *s, uint64_t id); /* actor turn: redial */
 void spry__ep_retry_after(spry__ep *ep, spry_duration delay); /* sp/socket.c */
 void spry__ep_pipe_gone(spry__ep *ep, spry__pipe *p);         /* lk */
 void spry__eps_close(spry__ep *list); /* closes and releases a list */

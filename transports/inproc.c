@@ -127,6 +127,7 @@ inproc_connect(spry__ep *ep, spry__ep *lep)
 {
 	inproc_pair *pr;
 	inproc_end  *e;
+	spry__pipe  *p0, *p1;
 	int          rv;
 
 	if ((pr = spry__alloc(sizeof(*pr) + 2 * sizeof(*e))) == NULL) {
@@ -153,11 +154,21 @@ inproc_connect(spry__ep *ep, spry__ep *lep)
 		(void)spry__url_format(
 		    ep->url, pr->end[i]->addr, sizeof(pr->end[i]->addr));
 	}
-	/* The listener's side first: a socket that refuses says so. */
-	if ((rv = spry__pipe_start(pr->end[1], spry_socket_proto(ep->s))) ||
-	    (rv = spry__pipe_start(pr->end[0], spry_socket_proto(lep->s)))) {
+	/*
+	 * The listener's side first: a socket that refuses says so. Once
+	 * end[1] is up its socket may close the pair, and free it, before
+	 * end[0] starts: hold both ends (so the pair) until done.
+	 */
+	p0 = pr->end[0];
+	p1 = pr->end[1];
+	spry__pipe_hold(p0);
+	spry__pipe_hold(p1);
+	if ((rv = spry__pipe_start(p1, spry_socket_proto(ep->s))) ||
+	    (rv = spry__pipe_start(p0, spry_socket_proto(lep->s)))) {
 		inproc_pair_close(pr);
 	}
+	spry__pipe_release(p1);
+	spry__pipe_release(p0);
 	return rv;
 }
 

@@ -8,6 +8,10 @@
 #include "sp/socket.h"
 
 extern const spry__tran spry__tran_inproc;
+extern const spry__tran spry__tran_ipc;
+extern const spry__tran spry__tran_tcp;
+extern const spry__tran spry__tran_tcp4;
+extern const spry__tran spry__tran_tcp6;
 
 void spry__transports_init(void);
 
@@ -15,4 +19,8 @@ void
 spry__transports_init(void)
 {
 	spry__tran_register(&spry__tran_inproc);
+	spry__tran_register(&spry__tran_ipc);
+	spry__tran_register(&spry__tran_tcp);
+	spry__tran_register(&spry__tran_tcp4);
+	spry__tran_register(&spry__tran_tcp6);
 }

@@ -250,6 +250,16 @@ SPRY_API int spry_listen(spry_socket *s, const char *url, spry_listener **out);
 SPRY_API int spry_dial(
     spry_socket *s, const char *url, spry_dialer **out, int flags);
 
+/*
+ * spry_listener_url writes the address l listens on, as a URL, into buf
+ * (len bytes with the NUL): the URL it was given, with the port the
+ * system chose when that was 0 (tcp://127.0.0.1:0 gives, say,
+ * tcp://127.0.0.1:40521), so that peers can dial it. Errors:
+ * SPRY_EINVAL (l or buf NULL), SPRY_ENOSPC (too small; buf holds what
+ * fits). 1025 bytes are always enough. Valid until the socket closes.
+ */
+SPRY_API int spry_listener_url(spry_listener *l, char *buf, size_t len);
+
 /* spry_listener_close closes a listener; its pipes stay. Idempotent. */
 SPRY_API int spry_listener_close(spry_listener *l);
 
@@ -281,6 +291,12 @@ SPRY_API int spry_dialer_close(spry_dialer *d);
  *   SPRY_OPT_RAW         BOOL      -         read only
  *   SPRY_OPT_PROTO       INT       -         read only, our SP id
  *   SPRY_OPT_PEER        INT       -         read only, peer's SP id
+ *   SPRY_OPT_HSTIMEO     DURATION  10 s      > 0; tcp/ipc: connect and
+ *                                            SP handshake must end
+ *                                            within it
+ *   SPRY_OPT_IPC_PERM    INT       -1        0..0777 (-1: unset); ipc
+ *                                            listeners chmod their
+ *                                            socket file to it
  *
  * Buffer depths become powers of two (rounded up). Changing a depth
  * replaces the mailbox for new messages only when it is empty;
@@ -303,6 +319,8 @@ enum spry_option {
 	SPRY_OPT_RAW,
 	SPRY_OPT_PROTO,
 	SPRY_OPT_PEER,
+	SPRY_OPT_HSTIMEO,
+	SPRY_OPT_IPC_PERM,
 };
 
 /* Value types of options. */
@@ -362,6 +380,8 @@ typedef struct spry_socket_stats {
 	                       replies, no pipe to send to */
 	uint64_t rejected;  /* pipes refused: wrong peer protocol */
 	uint64_t malformed; /* messages with a bad header (pipe closed) */
+	uint64_t oversize;  /* frames over SPRY_OPT_RECVMAXSZ (pipe
+	                       closed) */
 	uint32_t pipes;     /* pipes open now */
 } spry_socket_stats;
 
