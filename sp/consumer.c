@@ -88,9 +88,7 @@ place_meta(spry_socket *s, spry__pipe *p, spry_msg *m)
 	spry_msg_set_socket(m, s);
 	if (p != NULL) {
 		spry_msg_set_pipe(m, p->id);
-		if (p->addr[0] != '\0') {
-			(void)spry_msg_set_peer(m, p->addr);
-		}
+		spry__msg_set_peer_ref(m, p->addrref);
 	}
 }
 
@@ -190,6 +188,7 @@ paused_unlink(spry_socket *s, spry__pipe *p)
 		pp = &(*pp)->pnext;
 	}
 	*pp = p->pnext;
+	__atomic_store_n(&s->npaused, s->npaused - 1, __ATOMIC_RELAXED);
 	if (s->paused_tail == &p->pnext) {
 		s->paused_tail = pp;
 	}
@@ -231,6 +230,7 @@ spry__sock_rx_pause(
 	}
 	*s->paused_tail = p;
 	s->paused_tail  = &p->pnext;
+	__atomic_store_n(&s->npaused, s->npaused + 1, __ATOMIC_RELAXED);
 	p->tran->recv_pause(p);
 	spry__sock_rx_wait(s, p);
 }
@@ -365,18 +365,13 @@ spry_socket_unsubscribe(spry_socket *s, spry_mailbox *mb)
 spry_mailbox *
 spry_socket_recvbox(spry_socket *s, int *err)
 {
-	spry_mailbox *mb;
-
 	if (s->proto->flags & SPRY__P_NORECV) {
 		if (err != NULL) {
 			*err = SPRY_ENOTSUP;
 		}
 		return NULL;
 	}
-	spry__sock_lock(s);
-	mb = s->recvbox;
-	spry__sock_unlock(s);
-	return mb;
+	return s->recvbox; /* fixed for the socket's life */
 }
 
 static int
@@ -392,14 +387,21 @@ sock_recv(spry_ctx *ctx, spry_socket *s, spry_msg **out, spry_time deadline,
 	if (s->proto->flags & SPRY__P_NORECV) {
 		return SPRY_ENOTSUP;
 	}
-	spry__sock_lock(s);
+	/*
+	 * The recvbox never changes (a depth change keeps the mailbox) and
+	 * lives as long as the socket, which the caller holds: no lock and
+	 * no reference on the fast path, only for a protocol's check.
+	 */
 	c.mb = s->recvbox;
-	spry_mailbox_hold(c.mb);
-	if (s->proto->recv_check != NULL && spry__mailbox_empty(c.mb) &&
-	    !spry__sock_closed(s)) {
-		rv = s->proto->recv_check(s, &deadline);
+	if (s->proto->recv_check != NULL && spry__mailbox_empty(c.mb)) {
+		spry__sock_lock(s);
+		/* Again under lk: a message placed since (with the protocol
+		 * state it ended, e.g. REQ's answered request) is there. */
+		if (!spry__sock_closed(s) && spry__mailbox_empty(c.mb)) {
+			rv = s->proto->recv_check(s, &deadline);
+		}
+		spry__sock_unlock(s);
 	}
-	spry__sock_unlock(s);
 	if (rv == 0 && nonblock) {
 		rv = spry_mailbox_tryrecv(c.mb, &c.item);
 	} else if (rv == 0 &&
@@ -408,23 +410,23 @@ sock_recv(spry_ctx *ctx, spry_socket *s, spry_msg **out, spry_time deadline,
 	}
 	if (rv == 0) {
 		*out = c.item;
+		/* We made room: place what waits now, not on a worker. */
+		if (__atomic_load_n(&s->npaused, __ATOMIC_RELAXED) != 0) {
+			spry__sock_rx_kick(s);
+		}
 	}
-	spry_mailbox_release(c.mb);
 	return rv;
 }
 
 int
 spry_recv(spry_socket *s, spry_msg **out, int flags)
 {
-	spry_duration to;
-
 	if (s == NULL) {
 		return SPRY_EINVAL;
 	}
-	spry__sock_lock(s);
-	to = s->rcvtimeo;
-	spry__sock_unlock(s);
-	return sock_recv(NULL, s, out, spry_deadline_after(to),
+	return sock_recv(NULL, s, out,
+	    spry_deadline_after(
+	        __atomic_load_n(&s->rcvtimeo, __ATOMIC_RELAXED)),
 	    (flags & SPRY_FLAG_NONBLOCK) != 0);
 }
 

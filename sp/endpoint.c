@@ -334,8 +334,7 @@ spry__ep_retry(spry_socket *s, uint64_t id)
 	spry__ep *ep;
 
 	spry__sock_lock(s);
-	for (ep = s->eps; ep != NULL && ep->id != id; ep = ep->next) {
-	}
+	for (ep = s->eps; ep != NULL && ep->id != id; ep = ep->next) { }
 	if (ep != NULL) {
 		ep->retrying = false;
 		if (ep->closed || ep->pipe != NULL) {

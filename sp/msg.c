@@ -53,7 +53,7 @@ struct spry_msg {
 	msg_chunk     header; /* the protocol's bytes */
 	msg_chunk     body;   /* the application's bytes */
 	spry_socket  *socket; /* receiving socket (borrowed), or NULL */
-	char         *peer;   /* peer address (owned), or NULL: unknown */
+	spry__peer   *peer;   /* peer address (held), or NULL: unknown */
 	uint32_t      pipe;   /* receiving pipe's id, or 0 */
 	int           err;    /* the code of an error event, or 0 */
 	spry_mailbox *reply;  /* held: where REQ/SURVEYOR answers go */
@@ -287,25 +287,53 @@ chunk_share(msg_chunk *c)
 	}
 }
 
-/* A copy of s through spry's allocator, or NULL. */
-static char *
-peer_copy(const char *s)
+/*
+ * Peer addresses are shared, reference-counted strings: every message a
+ * pipe receives points at the pipe's one copy, so receiving costs no
+ * allocation for it, and a dup shares it too.
+ */
+struct spry__peer {
+	uint32_t refs; /* holders (atomic) */
+	uint32_t size; /* bytes allocated; fixed */
+	char     s[];  /* the address, NUL-terminated; fixed */
+};
+
+spry__peer *
+spry__peer_new(const char *s)
 {
-	size_t n = strlen(s) + 1;
-	char  *p = spry__alloc(n);
+	size_t      n = strlen(s) + 1;
+	spry__peer *p = spry__alloc(sizeof(*p) + n);
 
 	if (p != NULL) {
-		memcpy(p, s, n);
+		p->refs = 1;
+		p->size = (uint32_t)(sizeof(*p) + n);
+		memcpy(p->s, s, n);
 	}
 	return p;
 }
 
-static void
-peer_free(char *p)
+void
+spry__peer_hold(spry__peer *p)
+{
+	spry__faa(&p->refs, 1);
+}
+
+void
+spry__peer_release(spry__peer *p)
+{
+	if (p != NULL && spry__faa(&p->refs, (uint32_t)-1) == 1) {
+		spry__free(p, p->size);
+	}
+}
+
+void
+spry__msg_set_peer_ref(spry_msg *m, spry__peer *p)
 {
 	if (p != NULL) {
-		spry__free(p, strlen(p) + 1);
+		spry__peer_hold(p);
 	}
+	spry__peer_release(m->peer);
+	m->peer = p;
 }
 
 int
@@ -336,7 +364,7 @@ spry_msg_free(spry_msg *m)
 	}
 	buf_release(m->header.buf);
 	buf_release(m->body.buf);
-	peer_free(m->peer);
+	spry__peer_release(m->peer);
 	if (m->reply != NULL) {
 		spry_mailbox_release(m->reply);
 	}
@@ -356,9 +384,8 @@ spry_msg_dup(spry_msg **out, const spry_msg *m)
 	}
 	*d       = *m;
 	d->reply = NULL; /* a request's identity is not copied */
-	if (m->peer != NULL && (d->peer = peer_copy(m->peer)) == NULL) {
-		spry__free(d, sizeof(*d));
-		return SPRY_ENOMEM;
+	if (m->peer != NULL) {
+		spry__peer_hold(m->peer);
 	}
 	chunk_share(&d->header);
 	chunk_share(&d->body);
@@ -568,21 +595,22 @@ spry_msg_set_pipe(spry_msg *m, uint32_t pipe)
 const char *
 spry_msg_peer(const spry_msg *m)
 {
-	return m->peer != NULL ? m->peer : "";
+	return m->peer != NULL ? m->peer->s : "";
 }
 
 int
 spry_msg_set_peer(spry_msg *m, const char *addr)
 {
-	char *p = NULL;
+	spry__peer *p = NULL;
 
 	if (m == NULL) {
 		return SPRY_EINVAL;
 	}
-	if (addr != NULL && addr[0] != '\0' && (p = peer_copy(addr)) == NULL) {
+	if (addr != NULL && addr[0] != '\0' &&
+	    (p = spry__peer_new(addr)) == NULL) {
 		return SPRY_ENOMEM;
 	}
-	peer_free(m->peer);
+	spry__peer_release(m->peer);
 	m->peer = p;
 	return 0;
 }

@@ -32,7 +32,7 @@ opt_dur(const spry_optval *v, spry_duration lo, spry_duration *out)
 	if (v->u.d < lo) {
 		return SPRY_EINVAL;
 	}
-	*out = v->u.d;
+	__atomic_store_n(out, v->u.d, __ATOMIC_RELAXED); /* read unlocked */
 	return 0;
 }
 

@@ -48,6 +48,7 @@ spry__pipe_release(spry__pipe *p)
 		return;
 	}
 	p->tran->free(p);
+	spry__peer_release(p->addrref);
 	if (p->ep != NULL) {
 		spry__ep_release(p->ep);
 	}
@@ -97,6 +98,10 @@ spry__pipe_start(spry__pipe *p, int peer)
 	int          rv;
 
 	p->peer = peer;
+	if (p->addr[0] != '\0' &&
+	    (p->addrref = spry__peer_new(p->addr)) == NULL) {
+		return SPRY_ENOMEM;
+	}
 	spry__sock_lock(s);
 	if (spry__sock_closed(s) || p->removed) {
 		rv = SPRY_ECLOSED;

@@ -17,7 +17,9 @@
  * kinds run side by side:
  *   - a message with a reply mailbox (spry_msg_set_reply) is a request
  *     of its own, any number in flight: its reply goes to that mailbox,
- *     then the request ends and the socket lets the mailbox go;
+ *     then the request ends and the socket lets the mailbox go. When
+ *     the socket closes first, the mailbox gets an error event (an
+ *     empty message whose spry_msg_err is SPRY_ECLOSED) if it has room;
  *   - any other message is the socket's default request (NNG's default
  *     context): one at a time, a new one cancels the previous one, and
  *     its reply goes to the consumers (recvbox or subscribers).
@@ -540,6 +542,22 @@ req0_init(spry_socket *s)
 	return 0;
 }
 
+/* Tell a requester whose request dies with the socket (fini). */
+static void
+req0_closed_event(spry_socket *s, spry_mailbox *mb)
+{
+	spry_msg *m;
+
+	if (spry_msg_alloc(&m, 0) != 0) {
+		return;
+	}
+	spry_msg_set_err(m, SPRY_ECLOSED);
+	spry_msg_set_socket(m, s);
+	if (spry_mailbox_trysend(mb, m) != 0) {
+		spry_msg_free(m); /* full or closed: nobody waits empty */
+	}
+}
+
 static void
 req0_fini(spry_socket *s)
 {
@@ -549,6 +567,9 @@ req0_fini(spry_socket *s)
 
 	req0_reap(st);
 	while ((r = spry__idmap_next(&st->reqs, &cur)) != NULL) {
+		if (r->mb != NULL) { /* or its reader would wait forever */
+			req0_closed_event(s, r->mb);
+		}
 		req0_free(r); /* copies in flight died with the send path */
 	}
 	spry__idmap_fini(&st->reqs);

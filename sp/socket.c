@@ -335,8 +335,8 @@ spry__sock_timer_cancel(spry_socket *s, uint64_t id)
 void
 spry__ep_retry_after(spry__ep *ep, spry_duration delay)
 {
-	(void)spry__sock_timer(ep->s, delay,
-	    (void *)(((uintptr_t)ep->id << 1) | SOCK_TAG_EP));
+	(void)spry__sock_timer(
+	    ep->s, delay, (void *)(((uintptr_t)ep->id << 1) | SOCK_TAG_EP));
 }
 
 /* ---- open and close ------------------------------------------------------
@@ -545,6 +545,10 @@ sock_send(spry_ctx *ctx, spry_socket *s, spry_msg *m, spry_time deadline,
 		return SPRY_ENOTSUP;
 	}
 	pthread_mutex_lock(&s->txlk);
+	if (s->txpend != NULL || !spry__mailbox_empty(s->sendbox)) {
+		/* Move what waits ahead of us ourselves: no thread hop. */
+		sock_drain(s);
+	}
 	rv = SPRY_EAGAIN;
 	if (s->txpend == NULL && spry__mailbox_empty(s->sendbox)) {
 		rv = sock_send_now(s, m);
@@ -565,15 +569,12 @@ sock_send(spry_ctx *ctx, spry_socket *s, spry_msg *m, spry_time deadline,
 int
 spry_send(spry_socket *s, spry_msg *m, int flags)
 {
-	spry_duration to;
-
 	if (s == NULL) {
 		return SPRY_EINVAL;
 	}
-	spry__sock_lock(s);
-	to = s->sndtimeo;
-	spry__sock_unlock(s);
-	return sock_send(NULL, s, m, spry_deadline_after(to),
+	return sock_send(NULL, s, m,
+	    spry_deadline_after(
+	        __atomic_load_n(&s->sndtimeo, __ATOMIC_RELAXED)),
 	    (flags & SPRY_FLAG_NONBLOCK) != 0);
 }
 

@@ -140,15 +140,17 @@ struct spry_socket {
 	void              *pdata;   /* protocol's private data; fixed */
 	spry_actor        *actor;   /* the socket's actor (held) */
 	spry_mailbox      *sendbox; /* the actor's mailbox; fixed */
-	spry_mailbox      *recvbox; /* own receive mailbox (lk to swap) */
+	spry_mailbox      *recvbox; /* own receive mailbox; fixed */
 	spry__consumer     own;     /* the recvbox as a consumer */
 	spry__consumer    *subs;    /* subscribers (lk) */
 	spry__consumer    *rr;      /* next subscriber to try (lk) */
 	spry__pipe        *pipes;   /* all pipes (lk) */
 	spry__pipe        *paused;  /* pipes holding a message (lk), FIFO */
 	spry__pipe       **paused_tail; /* end of paused (lk) */
-	spry__ep          *eps;         /* listeners and dialers (lk) */
-	spry_msg          *txpend;      /* a message the actor could not send
+	uint32_t           npaused;     /* pipes in paused (written in lk,
+	                                   read anywhere: atomic) */
+	spry__ep *eps;                  /* listeners and dialers (lk) */
+	spry_msg *txpend;               /* a message the actor could not send
 	                                   yet (txlk) */
 	struct spry__tlater *tlater;    /* timers asked for outside the
 	                                   actor's turn (atomic push; the
@@ -223,6 +225,18 @@ spry__sock_count(uint64_t *stat, uint64_t n)
 	__atomic_fetch_add(stat, n, __ATOMIC_RELAXED);
 }
 
+/* ---- shared peer addresses (sp/msg.c) ------------------------------- */
+
+/* spry__peer: a reference-counted address string, shared by messages. */
+typedef struct spry__peer spry__peer;
+
+spry__peer *spry__peer_new(const char *s); /* one reference, or NULL */
+void        spry__peer_hold(spry__peer *p);
+void        spry__peer_release(spry__peer *p); /* NULL is fine */
+
+/* spry__msg_set_peer_ref makes m hold p as its peer (NULL: unknown). */
+void spry__msg_set_peer_ref(spry_msg *m, spry__peer *p);
+
 /* ---- pipes -------------------------------------------------------------- */
 
 /* spry__pipe: one connection of a socket to a peer. */
@@ -245,7 +259,10 @@ struct spry__pipe {
 	uint32_t          txfull;  /* the transport takes no more for now
 	                              (atomic; written by the transport) */
 	int  peer;                 /* peer's SP id; fixed */
-	char addr[128];            /* peer address as a URL, or "" */
+	char addr[128];            /* peer address as a URL, or ""; set by
+	                              the transport before start */
+	spry__peer *addrref;       /* addr, shared with the messages;
+	                              made at start, released at free */
 };
 
 /* spry__pipe_hold / release: references; the last frees the pipe. */

@@ -60,7 +60,8 @@ SPRY_API void spry_msg_free(spry_msg *m);
 
 /*
  * spry_msg_dup gives the caller a new message equal to m: same header,
- * body and metadata (the peer address is copied; a reply mailbox set
+ * body and metadata (the peer address string is shared, and never
+ * changes in place; a reply mailbox set
  * with spry_msg_set_reply is not, see spry/socket.h). Header and body bytes
  * are shared, not copied, until either message writes to them. Errors:
  * SPRY_EINVAL (out or m NULL), SPRY_ENOMEM.

@@ -394,10 +394,16 @@ SPRY_API void spry_socket_stats_get(spry_socket *s, spry_socket_stats *st);
  * itself (PAIR, BUS). The sockets must be peers of each other (REP with
  * REQ, ...). Routing headers are kept and extended: REP/RESPONDENT push
  * the pipe id on the way in and pop it to route the reply; PAIR1 counts
- * hops. The device ends when either socket closes; *out, when not NULL,
- * receives its actor (spry_actor_wait waits for it; stopping it ends
- * forwarding). The sockets stay the caller's. Errors: SPRY_EINVAL (not
- * raw, not peers), SPRY_ECLOSED, SPRY_ENOMEM.
+ * hops. A full send side holds the device back, and so the other
+ * side's pipes (backpressure), as for any consumer. The device forwards
+ * what arrives once this returns, and ends when either socket closes
+ * (exit reason SPRY_EXIT_NORMAL); *out, when not NULL, receives a
+ * reference to its actor, which the caller gives back with
+ * spry_actor_release (spry_actor_wait waits for it; stopping it ends
+ * forwarding, reason SPRY_EXIT_SHUTDOWN). The sockets stay the
+ * caller's; the device holds a reference on each while it runs.
+ * Errors: SPRY_EINVAL (a NULL, not raw, not peers), SPRY_ECLOSED,
+ * SPRY_ENOMEM.
  */
 SPRY_API int spry_device(spry_socket *a, spry_socket *b, spry_actor **out);
 

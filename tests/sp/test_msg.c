@@ -602,7 +602,7 @@ test_dup_gives_an_equal_message_with_its_own_metadata(void **state)
 	assert_ptr_equal(spry_msg_socket(d), &sock);
 	assert_int_equal(spry_msg_pipe(d), 42);
 	assert_string_equal(spry_msg_peer(d), "tcp://[::1]:80");
-	assert_ptr_not_equal(spry_msg_peer(d), spry_msg_peer(m));
+	/* The address string is shared (it never changes in place). */
 
 	spry_msg_set_pipe(d, 43);
 	spry_msg_set_err(d, 0);
