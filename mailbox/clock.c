@@ -18,9 +18,13 @@ spry_now(void)
 spry_time
 spry_deadline_after(spry_duration d)
 {
-	spry_time now = spry_now();
+	spry_time now;
 
-	if (d < 0 || d > SPRY_TIME_NEVER - now) {
+	if (d < 0) {
+		return SPRY_TIME_NEVER; /* no clock read for "forever" */
+	}
+	now = spry_now();
+	if (d > SPRY_TIME_NEVER - now) {
 		return SPRY_TIME_NEVER;
 	}
 	return now + d;

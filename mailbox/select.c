@@ -23,6 +23,7 @@
 #include "spry/error.h"
 
 #include <sched.h>
+#include <emmintrin.h>
 #include <string.h>
 
 #define SELECT_MAX_CASES 65536
@@ -38,6 +39,16 @@
  * (spry__select_rescues) and reported by the tests, so a new loss shows.
  */
 #define SELECT_RECHECK SPRY_MSEC(50)
+
+/*
+ * Polls before a select registers its waiters: a few microseconds here.
+ * Registering, parking and being woken cost two lock round trips and,
+ * once asleep, a futex wake of several microseconds on each side; a
+ * peer on another core usually answers sooner than that (a ping-pong
+ * between two threads, a consumer just ahead of its producer). Bounded,
+ * so an idle wait still ends up asleep.
+ */
+#define SELECT_POLL 1000
 
 /* Re-checks that found a case ready with no wake: see spry__select_rescues. */
 static uint64_t select_rescues;
@@ -192,6 +203,28 @@ select_settle_debts(spry_select_case *cases, size_t n, spry__waiter *w)
 	}
 }
 
+/* Poll the cases for a while: 0 (chosen), the ctx's error, or EAGAIN. */
+static int
+select_poll(spry_ctx *ctx, spry_select_case *cases, size_t n, size_t *chosen)
+{
+	spry_mailbox *done = ctx != NULL ? spry_ctx_done(ctx) : NULL;
+
+	for (int i = 0; i < SELECT_POLL; i++) {
+		for (size_t k = 0; k < n; k++) {
+			if (cases[k].mb != NULL &&
+			    spry__mailbox_ready(cases[k].mb, cases[k].dir) &&
+			    select_scan(cases, n, chosen) == 0) {
+				return 0;
+			}
+		}
+		if (done != NULL && spry_mailbox_closed(done)) {
+			return spry_ctx_err(ctx);
+		}
+		_mm_pause();
+	}
+	return SPRY_EAGAIN;
+}
+
 /*
  * The blocking part: waiters w[0..n-1] for the cases, w[n] for done (may
  * be unused). Returns 0 with *chosen, or the ctx's error.
@@ -209,6 +242,9 @@ select_block(spry_ctx *ctx, spry_time limit, spry_select_case *cases, size_t n,
 
 	if (limit < deadline) {
 		deadline = limit;
+	}
+	if ((rv = select_poll(ctx, cases, n, chosen)) != SPRY_EAGAIN) {
+		return rv;
 	}
 	for (;;) {
 		spry__parker_init(&p);

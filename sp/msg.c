@@ -84,7 +84,9 @@ buf_alloc(size_t cap)
 static void
 buf_release(msg_buf *b)
 {
-	if (b != NULL && spry__fas(&b->refs, 1) == 1) {
+	/* The sole holder frees without a locked instruction. */
+	if (b != NULL &&
+	    (spry__load_acq(&b->refs) == 1 || spry__fas(&b->refs, 1) == 1)) {
 		spry__free(b, sizeof(*b) + b->cap);
 	}
 }
@@ -321,7 +323,9 @@ spry__peer_hold(spry__peer *p)
 void
 spry__peer_release(spry__peer *p)
 {
-	if (p != NULL && spry__faa(&p->refs, (uint32_t)-1) == 1) {
+	if (p != NULL &&
+	    (spry__load_acq(&p->refs) == 1 ||
+	        spry__faa(&p->refs, (uint32_t)-1) == 1)) {
 		spry__free(p, p->size);
 	}
 }

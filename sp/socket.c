@@ -10,6 +10,7 @@
 #include "actors/actor.h"
 #include "mailbox/alloc.h"
 #include "mailbox/atomic.h"
+#include "mailbox/lock.h"
 #include "spry/error.h"
 
 #include <stdio.h>
@@ -53,8 +54,6 @@ sock_free(spry_socket *s)
 		spry_mailbox_release(s->recvbox);
 	}
 	spry_actor_release(s->actor);
-	pthread_mutex_destroy(&s->txlk);
-	pthread_mutex_destroy(&s->lk);
 	spry__free(s, sizeof(*s) + s->proto->sock_size);
 }
 
@@ -69,13 +68,13 @@ spry__sock_release(spry_socket *s)
 void
 spry__sock_lock(spry_socket *s)
 {
-	pthread_mutex_lock(&s->lk);
+	spry__spin_lock(&s->lk);
 }
 
 void
 spry__sock_unlock(spry_socket *s)
 {
-	pthread_mutex_unlock(&s->lk);
+	spry__spin_unlock(&s->lk);
 }
 
 bool
@@ -239,13 +238,13 @@ sock_behavior(spry_actor *self, const spry_event *ev, void *state)
 	case SPRY__EV_WAKE:
 		sock_arm_later(s);
 		spry__sock_rx_kick(s);
-		pthread_mutex_lock(&s->txlk);
+		spry__spin_lock(&s->txlk);
 		if (spry__sock_closed(s)) {
 			spry__mailbox_drain(s->sendbox);
 		} else {
 			sock_drain(s);
 		}
-		pthread_mutex_unlock(&s->txlk);
+		spry__spin_unlock(&s->txlk);
 		break;
 	case SPRY_EV_TIMER:
 		sock_timer_fire(s, ev->msg);
@@ -394,8 +393,6 @@ sock_defaults(spry_socket *s, bool raw)
 	s->id          = spry__faa(&sock_ids, 1) + 1;
 	s->paused_tail = &s->paused;
 	snprintf(s->name, sizeof(s->name), "%u", s->id);
-	pthread_mutex_init(&s->txlk, NULL);
-	pthread_mutex_init(&s->lk, NULL);
 }
 
 int
@@ -544,7 +541,7 @@ sock_send(spry_ctx *ctx, spry_socket *s, spry_msg *m, spry_time deadline,
 	if (s->proto->flags & SPRY__P_NOSEND) {
 		return SPRY_ENOTSUP;
 	}
-	pthread_mutex_lock(&s->txlk);
+	spry__spin_lock(&s->txlk);
 	if (s->txpend != NULL || !spry__mailbox_empty(s->sendbox)) {
 		/* Move what waits ahead of us ourselves: no thread hop. */
 		sock_drain(s);
@@ -553,7 +550,7 @@ sock_send(spry_ctx *ctx, spry_socket *s, spry_msg *m, spry_time deadline,
 	if (s->txpend == NULL && spry__mailbox_empty(s->sendbox)) {
 		rv = sock_send_now(s, m);
 	}
-	pthread_mutex_unlock(&s->txlk);
+	spry__spin_unlock(&s->txlk);
 	if (rv != SPRY_EAGAIN) {
 		return rv;
 	}

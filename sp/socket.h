@@ -15,11 +15,11 @@
  * reconnects) goes to the socket's actor, which picks it up when a pipe
  * or a consumer pokes it (SPRY__EV_WAKE).
  *
- * Locks. `txlk` (a mutex) serializes the senders of one socket and is
- * held while the transport takes a message, so pipe order is send
- * order. `lk` guards the protocol state and the pipe and consumer lists.
- * Order: txlk, then lk of the same socket, or txlk, then the lk of a
- * PEER socket (inproc delivery). Whoever holds an lk takes no other
+ * Locks (spin, then yield: held for nanoseconds). `txlk` serializes the
+ * senders of one socket and is held while the transport takes a message, so
+ * pipe order is send order. `lk` guards the protocol state and the pipe and
+ * consumer lists. Order: txlk, then lk of the same socket, or txlk, then the
+ * lk of a PEER socket (inproc delivery). Whoever holds an lk takes no other
  * socket lock, so there is no cycle.
  */
 #ifndef SPRY_SP_SOCKET_H
@@ -155,13 +155,13 @@ struct spry_socket {
 	struct spry__tlater *tlater;    /* timers asked for outside the
 	                                   actor's turn (atomic push; the
 	                                   actor takes them all) */
-	pthread_mutex_t txlk;           /* serializes senders */
-	pthread_mutex_t lk;             /* protocol state and lists */
-	uint32_t        refs;           /* references (atomic) */
-	uint32_t        closed; /* 1 once closing (atomic; set in lk) */
-	uint32_t        owner;  /* 1 while the open ref is held (atomic) */
-	uint32_t        id;     /* socket id, for names; fixed */
-	bool            raw;    /* fixed */
+	uint32_t txlk;   /* serializes senders (spry__spin_lock) */
+	uint32_t lk;     /* protocol state and lists (spry__spin_lock) */
+	uint32_t refs;   /* references (atomic) */
+	uint32_t closed; /* 1 once closing (atomic; set in lk) */
+	uint32_t owner;  /* 1 while the open ref is held (atomic) */
+	uint32_t id;     /* socket id, for names; fixed */
+	bool     raw;    /* fixed */
 	/* options (lk) */
 	spry_duration sndtimeo;  /* < 0: forever */
 	spry_duration rcvtimeo;  /* < 0: forever */

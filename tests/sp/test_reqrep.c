@@ -5,7 +5,8 @@
  * timeouts, cancellation, options) and the protocol's own contract: the
  * round trip and where the route travels (the REP header), the default
  * request's state (SPRY_ESTATE both ways, a new request cancels the old
- * one), resending after SPRY_OPT_RESENDTIME and when a pipe closes, 64
+ * one, a reply that waits for its pipe still answers its own request),
+ * resending after SPRY_OPT_RESENDTIME and when a pipe closes, 64
  * threads with requests of their own on one REQ socket served by
  * several REP workers in any order, the MAXTTL limit on backtraces,
  * malformed headers closing pipes, and raw mode's visible headers.
@@ -214,7 +215,7 @@ test_round_trip_routes_by_the_header(void **state)
 {
 	spry_socket *req, *rep;
 	spry_msg    *m;
-	uint32_t     id;
+	uint32_t     id, prev = 0;
 
 	(void)state;
 	pair_up("inproc://rr-trip", &req, false, &rep, false);
@@ -227,6 +228,10 @@ test_round_trip_routes_by_the_header(void **state)
 		assert_int_equal(hdr_word(m, 0) & 0x80000000u, 0);
 		id = hdr_word(m, 1);
 		assert_true(id & 0x80000000u);
+		if (i > 0) { /* ids count up (31 bits) */
+			assert_int_equal(id, (prev + 1) | 0x80000000u);
+		}
+		prev = id;
 		assert_int_equal(val_of_keep(m), 100 + i);
 		answer(rep, m, (int)(i % 3), 200 + i);
 		spry_test_check(spry_recv(req, &m, 0), 0);
@@ -556,6 +561,7 @@ test_many_requesters_share_one_socket(void **state)
 
 	(void)state;
 	pair_up("inproc://rr-many", &req, false, &rep, false);
+	spry_socket_hold(rep); /* the workers use it past spry_close */
 	for (int i = 0; i < CONC_WORKERS; i++) {
 		assert_int_equal(
 		    pthread_create(&w[i], NULL, worker_run, rep), 0);
@@ -576,6 +582,7 @@ test_many_requesters_share_one_socket(void **state)
 	for (int i = 0; i < CONC_WORKERS; i++) {
 		pthread_join(w[i], NULL);
 	}
+	spry_socket_release(rep);
 	spry_close(req);
 }
 
@@ -774,6 +781,30 @@ test_close_wakes_blocked_receivers(void **state)
 }
 
 static void
+test_close_tells_pending_reply_mailboxes(void **state)
+{
+	spry_socket  *req, *rep;
+	spry_mailbox *mb;
+	spry_msg     *m;
+
+	(void)state;
+	pair_up("inproc://rr-close-mb", &req, false, &rep, false);
+	assert_int_equal(spry_mailbox_open(&mb, 4), 0);
+	m = msg_of(1);
+	assert_int_equal(spry_msg_set_reply(m, mb), 0);
+	spry_test_check(spry_send(req, m, 0), 0);
+	spry_test_check(spry_recv(rep, &m, 0), 0); /* never answered */
+	spry_msg_free(m);
+	spry_close(req);
+	m = mb_recv(mb);
+	spry_test_check(spry_msg_err(m), SPRY_ECLOSED);
+	assert_int_equal(spry_msg_len(m), 0);
+	spry_msg_free(m);
+	spry_close(rep);
+	mb_drop(mb);
+}
+
+static void
 test_nonblocking_calls_say_eagain(void **state)
 {
 	spry_socket *req, *rep;
@@ -894,25 +925,39 @@ test_options_are_checked(void **state)
 	spry_test_check(
 	    spry_setopt(req, SPRY_OPT_SUBSCRIBE, SPRY_BYTES("", 0)),
 	    SPRY_ENOTSUP);
-	/* The hop limit: 1..255. */
-	for (int k = 0; k < 3; k++) {
-		spry_socket *s = k == 0 ? req : k == 1 ? raw : rep;
-
-		spry_test_check(
-		    spry_setopt(s, SPRY_OPT_MAXTTL, SPRY_INT(0)), SPRY_EINVAL);
-		spry_test_check(spry_setopt(s, SPRY_OPT_MAXTTL, SPRY_INT(256)),
-		    SPRY_EINVAL);
-		spry_test_check(
-		    spry_setopt(s, SPRY_OPT_MAXTTL, SPRY_BOOL(true)),
-		    SPRY_EBADTYPE);
-		spry_test_check(
-		    spry_setopt(s, SPRY_OPT_MAXTTL, SPRY_INT(255)), 0);
-		spry_test_check(spry_getopt(s, SPRY_OPT_MAXTTL, &i), 0);
-		assert_int_equal(i.u.i, 255);
-	}
 	spry_close(req);
 	spry_close(raw);
 	spry_close(rep);
+}
+
+static void
+test_maxttl_is_1_to_255(void **state)
+{
+	spry_socket *s[3];
+	spry_optval  i = {.type = SPRY_TYPE_INT};
+
+	(void)state;
+	s[0] = open_sock(SPRY_REQ0, false);
+	s[1] = open_sock(SPRY_REQ0, true);
+	s[2] = open_sock(SPRY_REP0, false);
+	for (int k = 0; k < 3; k++) {
+		spry_test_check(spry_getopt(s[k], SPRY_OPT_MAXTTL, &i), 0);
+		assert_int_equal(i.u.i, 8);
+		spry_test_check(
+		    spry_setopt(s[k], SPRY_OPT_MAXTTL, SPRY_INT(0)),
+		    SPRY_EINVAL);
+		spry_test_check(
+		    spry_setopt(s[k], SPRY_OPT_MAXTTL, SPRY_INT(256)),
+		    SPRY_EINVAL);
+		spry_test_check(
+		    spry_setopt(s[k], SPRY_OPT_MAXTTL, SPRY_BOOL(true)),
+		    SPRY_EBADTYPE);
+		spry_test_check(
+		    spry_setopt(s[k], SPRY_OPT_MAXTTL, SPRY_INT(255)), 0);
+		spry_test_check(spry_getopt(s[k], SPRY_OPT_MAXTTL, &i), 0);
+		assert_int_equal(i.u.i, 255);
+		spry_close(s[k]);
+	}
 }
 
 /* ---- raw mode ----------------------------------------------------------- */
@@ -1011,12 +1056,15 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_close_wakes_blocked_receivers, up, down),
 	    cmocka_unit_test_setup_teardown(
+	        test_close_tells_pending_reply_mailboxes, up, down),
+	    cmocka_unit_test_setup_teardown(
 	        test_nonblocking_calls_say_eagain, up, down),
 	    cmocka_unit_test_setup_teardown(test_receive_timeouts, up, down),
 	    cmocka_unit_test_setup_teardown(
 	        test_a_ctx_cancels_blocked_receivers, up, down),
 	    cmocka_unit_test_setup_teardown(
 	        test_options_are_checked, up, down),
+	    cmocka_unit_test_setup_teardown(test_maxttl_is_1_to_255, up, down),
 	    cmocka_unit_test_setup_teardown(
 	        test_raw_sockets_show_and_take_headers, up, down),
 	    cmocka_unit_test_setup_teardown(
