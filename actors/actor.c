@@ -179,8 +179,8 @@ spry__actor_post(spry_actor *a, uint32_t bits)
 	actor_wake(a, false);
 }
 
-static void
-actor_mb_notify(spry_mailbox *mb)
+void
+spry__actor_mb_notify(spry_mailbox *mb)
 {
 	spry_actor *a = actor_of_mb(mb);
 
@@ -236,7 +236,7 @@ spry_actor_spawn(spry_actor **out, const spry_actor_opts *opts)
 	mo.dispose_cb  = opts->dispose_cb;
 	mo.dispose_arg = opts->dispose_arg;
 	spry__mailbox_init(&a->mb, cap, &mo, actor_free, true);
-	a->mb.notify = actor_mb_notify;
+	a->mb.notify = spry__actor_mb_notify;
 	a->behavior  = opts->behavior;
 	a->state     = opts->state;
 	a->exit_cb   = opts->exit_cb;

@@ -109,6 +109,12 @@ void spry__actor_linger(spry_actor *self);
  */
 void spry__actor_selfdrain(spry_actor *self);
 
+/*
+ * spry__actor_mb_notify is the notify hook of actor mailboxes (it
+ * schedules the actor); an owner that filters notes calls it itself.
+ */
+void spry__actor_mb_notify(spry_mailbox *mb);
+
 /* spry__actor_state returns the state pointer a was spawned with. */
 static inline void *
 spry__actor_state(spry_actor *a)

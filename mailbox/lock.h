@@ -9,6 +9,7 @@
 
 #include <emmintrin.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 static inline void
@@ -25,6 +26,14 @@ spry__spin_lock(uint32_t *l)
 			sched_yield();
 		}
 	}
+}
+
+/* spry__spin_trylock takes l if it is free; whether it did. */
+static inline bool
+spry__spin_trylock(uint32_t *l)
+{
+	return __atomic_load_n(l, __ATOMIC_RELAXED) == 0 &&
+	    __atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE) == 0;
 }
 
 static inline void

@@ -312,11 +312,18 @@ mb_update_flags(spry_mailbox *mb)
  * `all`. Every waiter fired or refused is unlinked. Lock held.
  */
 static void
-mb_fire(spry__waiter **head, bool all)
+mb_fire(spry_mailbox *mb, spry__waiter **head, bool all)
 {
-	spry__waiter *w;
+	spry__waiter *w, *stop = NULL;
+	size_t        len = all ? 0 : spry_mailbox_len(mb);
 
-	while ((w = *head) != NULL) {
+	while ((w = *head) != NULL && w != stop) {
+		if (len > w->below && w->below != 0) {
+			/* Not low enough yet: to the back, looked at once. */
+			stop  = stop != NULL ? stop : w;
+			*head = w->next;
+			continue;
+		}
 		mb_unlink(head, w);
 		if (w->cb != NULL) {
 			w->cb(w);
@@ -357,7 +364,7 @@ static void
 mb_after_send(spry_mailbox *mb)
 {
 	mb_lock(mb);
-	mb_fire(&mb->recvq, false);
+	mb_fire(mb, &mb->recvq, false);
 	mb_fd_raise(mb);
 	mb_update_flags(mb);
 	mb_unlock(mb);
@@ -368,7 +375,7 @@ static void
 mb_after_recv(spry_mailbox *mb)
 {
 	mb_lock(mb);
-	mb_fire(&mb->sendq, false);
+	mb_fire(mb, &mb->sendq, false);
 	mb_fd_lower(mb);
 	mb_update_flags(mb);
 	mb_unlock(mb);
@@ -470,8 +477,8 @@ spry_mailbox_close(spry_mailbox *mb)
 		return;
 	}
 	mb_lock(mb);
-	mb_fire(&mb->recvq, true);
-	mb_fire(&mb->sendq, true);
+	mb_fire(mb, &mb->recvq, true);
+	mb_fire(mb, &mb->sendq, true);
 	mb_fd_raise(mb);
 	mb_update_flags(mb);
 	mb_unlock(mb);
@@ -588,7 +595,7 @@ spry__mailbox_pass(spry_mailbox *mb, int dir)
 		return;
 	}
 	mb_lock(mb);
-	mb_fire(dir == SPRY_SELECT_RECV ? &mb->recvq : &mb->sendq, false);
+	mb_fire(mb, dir == SPRY_SELECT_RECV ? &mb->recvq : &mb->sendq, false);
 	mb_update_flags(mb);
 	mb_unlock(mb);
 }

@@ -51,6 +51,13 @@ typedef struct spry__waiter {
 	 * waiter is unlinked before the call, one-shot like a parker.
 	 */
 	void (*cb)(struct spry__waiter *w);
+	/*
+	 * below, when not 0, holds a send-side waiter back until the mailbox
+	 * holds at most this many items (hysteresis: a socket resumes a
+	 * paused pipe once its consumer has drained half, not after every
+	 * single receive). Set before linking.
+	 */
+	uint32_t below;
 	uint32_t value;  /* value to fire with */
 	bool     linked; /* in a list now (lock) */
 	bool     owed;   /* its mailbox woke us during this

@@ -138,12 +138,43 @@ spry__sock_deliver_to(spry_socket *s, spry_msg *m, spry_mailbox *to)
 	}
 }
 
-/* Arm w on mb's send side, then look again: room may have come first. */
+/* The level a consumer must drain to before a paused pipe resumes. */
+static uint32_t
+cons_low(spry_mailbox *mb)
+{
+	return (uint32_t)(spry_mailbox_capacity(mb) / 2);
+}
+
+/* Whether some consumer has drained to its low level (lk). */
 static bool
-arm(spry_mailbox *mb, spry__waiter *w)
+cons_drained(spry_socket *s)
+{
+	spry__consumer *first, *c;
+
+	first = c = cons_first(s);
+	do {
+		if (spry_mailbox_len(c->mb) <= cons_low(c->mb) ||
+		    spry_mailbox_closed(c->mb)) {
+			return true;
+		}
+	} while ((c = cons_next(s, c)) != NULL && c != first);
+	return false;
+}
+
+/*
+ * Arm w on mb's send side, then look again: the level may have been
+ * reached first. below: see spry__waiter (0: any room).
+ */
+static bool
+arm(spry_mailbox *mb, spry__waiter *w, uint32_t below)
 {
 	spry__mailbox_wait_del(mb, SPRY_SELECT_SEND, w);
+	w->below = below;
 	spry__mailbox_wait_add(mb, SPRY_SELECT_SEND, w);
+	if (below != 0) {
+		return spry_mailbox_len(mb) <= below ||
+		    spry_mailbox_closed(mb);
+	}
 	return spry__mailbox_ready(mb, SPRY_SELECT_SEND) ||
 	    spry__mailbox_settling(mb, SPRY_SELECT_SEND);
 }
@@ -155,11 +186,11 @@ spry__sock_rx_wait(spry_socket *s, spry__pipe *p)
 	bool            again = false;
 
 	if (p->rxto != NULL) {
-		again = arm(p->rxto, &p->w);
+		again = arm(p->rxto, &p->w, 0);
 	} else {
 		first = c = cons_first(s);
 		do {
-			again |= arm(c->mb, &c->w);
+			again |= arm(c->mb, &c->w, cons_low(c->mb));
 		} while ((c = cons_next(s, c)) != NULL && c != first);
 	}
 	if (again) {
@@ -198,24 +229,35 @@ paused_unlink(spry_socket *s, spry__pipe *p)
 void
 spry__sock_rx_kick(spry_socket *s)
 {
-	spry__pipe *p, *next;
+	spry__pipe *p, *next, *done[16];
+	size_t      n;
 
-	spry__sock_lock(s);
-	for (p = s->paused; p != NULL; p = next) {
-		next = p->pnext;
-		if (spry__sock_place(s, p, p->rxpend, p->rxto) != 0) {
-			spry__sock_rx_wait(s, p);
-			if (p->rxto == NULL) {
-				break; /* the consumers are full: keep turns */
+	do {
+		n = 0;
+		spry__sock_lock(s);
+		for (p = s->paused; p != NULL && n < 16; p = next) {
+			next = p->pnext;
+			if ((p->rxto == NULL && !cons_drained(s)) ||
+			    spry__sock_place(s, p, p->rxpend, p->rxto) != 0) {
+				spry__sock_rx_wait(s, p);
+				if (p->rxto == NULL) {
+					break; /* consumers full: keep turns */
+				}
+				continue;
 			}
-			continue;
+			p->rxpend = NULL;
+			spry__consumer_disarm(s, p);
+			paused_unlink(s, p);
+			spry__pipe_hold(p);
+			done[n++] = p;
 		}
-		p->rxpend = NULL;
-		spry__consumer_disarm(s, p);
-		paused_unlink(s, p);
-		p->tran->recv_resume(p);
-	}
-	spry__sock_unlock(s);
+		spry__sock_unlock(s);
+		/* Outside the lock, so a transport may send from here. */
+		for (size_t i = 0; i < n; i++) {
+			done[i]->tran->recv_resume(done[i]);
+			spry__pipe_release(done[i]);
+		}
+	} while (n == 16);
 }
 
 /* Pause p with m for `to` (lk): the transport stops delivering. */

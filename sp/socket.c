@@ -194,6 +194,8 @@ sock_drain(spry_socket *s)
 	int   rv;
 
 	for (unsigned n = 0; n < 64; n++) {
+		uint32_t gen = spry__load_acq(&s->txgen);
+
 		if (s->txpend == NULL) {
 			if (spry_mailbox_tryrecv(s->sendbox, &item) != 0) {
 				return;
@@ -201,8 +203,10 @@ sock_drain(spry_socket *s)
 			s->txpend = item;
 		}
 		if ((rv = sock_send_now(s, s->txpend)) == SPRY_EAGAIN) {
+			spry__store_rel(&s->txblock, gen + 1);
 			return;
 		}
+		spry__store_rel(&s->txblock, 0);
 		if (rv != 0) {
 			spry_msg_free(s->txpend);
 			spry__sock_count(&s->st_dropped, 1);
@@ -276,7 +280,48 @@ sock_dispose(void *item, void *arg)
 void
 spry__sock_wake(spry_socket *s)
 {
+	spry__faa(&s->txgen, 1); /* whatever blocked sends may go now */
 	spry__actor_post(s->actor, SPRY__PEND_WAKE);
+}
+
+void
+spry__pipe_tx_ready_here(spry__pipe *p)
+{
+	spry_socket *s = p->s;
+	bool         more;
+
+	spry__store_rel(&p->txfull, 0);
+	spry__faa(&s->txgen, 1);
+	if (!spry__spin_trylock(&s->txlk)) {
+		spry__actor_post(s->actor, SPRY__PEND_WAKE); /* its holder */
+		return;
+	}
+	sock_drain(s);
+	more = s->txpend == NULL && !spry__mailbox_empty(s->sendbox);
+	spry__spin_unlock(&s->txlk);
+	if (more) {
+		spry__sock_wake(s);
+	}
+}
+
+/*
+ * The send mailbox's notify hook: wake the actor for a new message,
+ * unless the actor is stuck on a message no pipe takes and nothing has
+ * poked it since (txgen unchanged): then the poke that unblocks it
+ * drains this message too, and waking it now would only spin a worker
+ * for nothing, once per message, while the peer is slow.
+ */
+static void
+sock_sendbox_notify(spry_mailbox *mb)
+{
+	spry_actor  *a = (spry_actor *)((char *)mb - offsetof(spry_actor, mb));
+	spry_socket *s = spry__actor_state(a);
+	uint32_t     b = spry__load_acq(&s->txblock);
+
+	if (b != 0 && b - 1 == spry__load_acq(&s->txgen)) {
+		return;
+	}
+	spry__actor_mb_notify(mb);
 }
 
 uint64_t
@@ -358,7 +403,8 @@ sock_spawn(spry_socket *s, const spry_socket_opts *o)
 		spry__sock_release(s);
 		return rv;
 	}
-	s->sendbox = spry_actor_mailbox(s->actor);
+	s->sendbox         = spry_actor_mailbox(s->actor);
+	s->sendbox->notify = sock_sendbox_notify; /* before anyone sends */
 	return 0;
 }
 

@@ -155,13 +155,16 @@ struct spry_socket {
 	struct spry__tlater *tlater;    /* timers asked for outside the
 	                                   actor's turn (atomic push; the
 	                                   actor takes them all) */
-	uint32_t txlk;   /* serializes senders (spry__spin_lock) */
-	uint32_t lk;     /* protocol state and lists (spry__spin_lock) */
-	uint32_t refs;   /* references (atomic) */
-	uint32_t closed; /* 1 once closing (atomic; set in lk) */
-	uint32_t owner;  /* 1 while the open ref is held (atomic) */
-	uint32_t id;     /* socket id, for names; fixed */
-	bool     raw;    /* fixed */
+	uint32_t txgen;                 /* pokes so far (atomic) */
+	uint32_t txblock; /* txgen + 1 when the actor last found no pipe
+	                     for txpend, 0 once sending (atomic) */
+	uint32_t txlk;    /* serializes senders (spry__spin_lock) */
+	uint32_t lk;      /* protocol state and lists (spry__spin_lock) */
+	uint32_t refs;    /* references (atomic) */
+	uint32_t closed;  /* 1 once closing (atomic; set in lk) */
+	uint32_t owner;   /* 1 while the open ref is held (atomic) */
+	uint32_t id;      /* socket id, for names; fixed */
+	bool     raw;     /* fixed */
 	/* options (lk) */
 	spry_duration sndtimeo;  /* < 0: forever */
 	spry_duration rcvtimeo;  /* < 0: forever */
@@ -308,6 +311,13 @@ void spry__pipe_tx_block(spry__pipe *p);
 void spry__pipe_tx_ready(spry__pipe *p);
 
 /*
+ * spry__pipe_tx_ready_here is spry__pipe_tx_ready for a caller that holds
+ * no lock at all: the sends it unblocks run on this thread when the
+ * socket's send lock is free, instead of on a worker after a wake-up.
+ */
+void spry__pipe_tx_ready_here(spry__pipe *p);
+
+/*
  * spry__pipe_closed: the transport lost the connection (or the socket
  * closed it). Removes p from its socket, tells the protocol and the
  * pipe-event subscribers, and restarts its dialer. Idempotent.
@@ -339,7 +349,10 @@ struct spry__tran {
 	 * returning.
 	 */
 	int (*send)(spry__pipe *p, spry_msg *m);
-	/* recv_pause / recv_resume: see spry__pipe_deliver (lk held). */
+	/*
+	 * recv_pause (lk held) and recv_resume (no socket lock held): see
+	 * spry__pipe_deliver.
+	 */
 	void (*recv_pause)(spry__pipe *p);
 	void (*recv_resume)(spry__pipe *p);
 	/* close closes the connection; then spry__pipe_closed follows. */

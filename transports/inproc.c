@@ -244,7 +244,21 @@ inproc_recv_pause(spry__pipe *p)
 static void
 inproc_recv_resume(spry__pipe *p)
 {
-	spry__pipe_tx_ready(inproc_peer(p));
+	inproc_end  *e  = p->tdata;
+	inproc_pair *pr = e->pair;
+	spry__pipe  *peer;
+
+	/* No socket lock is held here: the peer may be closing. */
+	spry__spin_lock(&pr->lock);
+	if (pr->closed) {
+		spry__spin_unlock(&pr->lock);
+		return;
+	}
+	peer = pr->end[1 - e->side];
+	spry__pipe_hold(peer);
+	spry__spin_unlock(&pr->lock);
+	spry__pipe_tx_ready_here(peer);
+	spry__pipe_release(peer);
 }
 
 static void
