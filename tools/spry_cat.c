@@ -19,8 +19,9 @@
  * waits until the socket has handed every message it sent to a pipe (or
  * dropped it, as PUB does without subscribers), bounded by
  * --send-timeout, since closing a socket frees what is still queued.
- * docs/tools/spry-cat.md lists every flag and the differences from
- * nngcat. Single-threaded: only main's thread runs this file's code.
+ * tools/spry_cat_opts.c reads the command line; docs/tools/spry-cat.md
+ * lists every flag and the differences from nngcat. Single-threaded:
+ * only main's thread runs spry-cat's own code.
  *
  * Exit status:
  *   0  done (also: receiving ended by --recv-timeout), --help, --version
@@ -28,131 +29,18 @@
  *      error, unreadable --file, output error
  *   2  bad command line: unknown flag, bad value, conflicting flags,
  *      missing protocol, address or data
- *   3  malformed URL
+ *   3  bad URL: malformed, or a host name that does not resolve
  *   4  no transport for the URL's scheme (e.g. ipc:// or tcp:// in a
  *      build without them)
  *   5  address in use (listen)
  */
-#include <spry/spry.h>
+#include "spry_cat.h"
 
 #include <errno.h>
-#include <getopt.h>
-#include <limits.h>
-#include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-/* Exit statuses (see the top of the file). */
-enum cat_exit {
-	CAT_OK     = 0,
-	CAT_FAIL   = 1,
-	CAT_USAGE  = 2,
-	CAT_URL    = 3,
-	CAT_NOTRAN = 4,
-	CAT_INUSE  = 5,
-};
-
-/* Internal results besides the exit statuses; never returned by main. */
-#define CAT_R_IDLE (-1)   /* --recv-timeout passed: stop, exit 0 */
-#define CAT_R_WINDOW (-2) /* receive window over: next send, survey end */
-#define CAT_R_HELP (-3)   /* --help or --version printed: exit 0 */
-
-/* Output formats (--format values, in this order). */
-enum cat_fmt {
-	FMT_UNSET,
-	FMT_NO,
-	FMT_RAW,
-	FMT_ASCII,
-	FMT_QUOTED,
-	FMT_HEX,
-	FMT_MSGPACK,
-	FMT_END,
-};
-
-static const char *const fmt_names[FMT_END] = {
-    NULL, "no", "raw", "ascii", "quoted", "hex", "msgpack"};
-
-/* What a protocol may do on the command line. */
-#define CAP_SEND 1u /* may send --data (and so use --interval, --delay) */
-#define CAP_NEED 2u /* must have --data or --file */
-#define CAP_RECV 4u /* receives: --format applies */
-
-/* cat_proto: one protocol flag (constant table). */
-typedef struct cat_proto {
-	const char *name; /* long flag without "--" */
-	int         id;   /* SPRY_* protocol id; 0: --pair, resolved later */
-	unsigned    caps; /* CAP_* */
-} cat_proto;
-
-static const cat_proto protos[] = {
-    {"req0", SPRY_REQ0, CAP_SEND | CAP_NEED | CAP_RECV},
-    {"req", SPRY_REQ0, CAP_SEND | CAP_NEED | CAP_RECV},
-    {"rep0", SPRY_REP0, CAP_SEND | CAP_RECV},
-    {"rep", SPRY_REP0, CAP_SEND | CAP_RECV},
-    {"pub0", SPRY_PUB0, CAP_SEND | CAP_NEED},
-    {"pub", SPRY_PUB0, CAP_SEND | CAP_NEED},
-    {"sub0", SPRY_SUB0, CAP_RECV},
-    {"sub", SPRY_SUB0, CAP_RECV},
-    {"push0", SPRY_PUSH0, CAP_SEND | CAP_NEED},
-    {"push", SPRY_PUSH0, CAP_SEND | CAP_NEED},
-    {"pull0", SPRY_PULL0, CAP_RECV},
-    {"pull", SPRY_PULL0, CAP_RECV},
-    {"surveyor0", SPRY_SURVEYOR0, CAP_SEND | CAP_NEED | CAP_RECV},
-    {"surveyor", SPRY_SURVEYOR0, CAP_SEND | CAP_NEED | CAP_RECV},
-    {"respondent0", SPRY_RESPONDENT0, CAP_SEND | CAP_RECV},
-    {"respondent", SPRY_RESPONDENT0, CAP_SEND | CAP_RECV},
-    {"bus0", SPRY_BUS0, CAP_SEND | CAP_RECV},
-    {"bus", SPRY_BUS0, CAP_SEND | CAP_RECV},
-    {"pair0", SPRY_PAIR0, CAP_SEND | CAP_RECV},
-    {"pair1", SPRY_PAIR1, CAP_SEND | CAP_RECV},
-    {"pair", 0, CAP_SEND | CAP_RECV},
-};
-
-#define NPROTOS (sizeof(protos) / sizeof(protos[0]))
-
-/* getopt_long values of the flags without a short letter. */
-enum {
-	O_PROTO = 0x100, /* + index into protos */
-	O_FMT   = 0x200, /* + enum cat_fmt */
-	O_DIAL  = 0x300,
-	O_LISTEN,
-	O_FORMAT,
-	O_SUBSCRIBE,
-	O_RECVTIMEO,
-	O_SENDTIMEO,
-	O_COMPAT,
-	O_ASYNC,
-};
-
-/* cat_addr: one --listen or --dial (and their shortcuts). */
-typedef struct cat_addr {
-	char *url;    /* owned */
-	bool  listen; /* listen (bind) rather than dial (connect) */
-} cat_addr;
-
-/* cat_opts: the parsed command line (main's thread only). */
-typedef struct cat_opts {
-	const cat_proto *proto;     /* chosen protocol flag, or NULL */
-	bool             compat;    /* --compat: async dials, --pair=pair0 */
-	bool             async;     /* --async: dial in the background */
-	int              verbose;   /* -1 --silent, 0 default, >0 -v */
-	cat_addr        *addrs;     /* addresses, command line order */
-	size_t           naddrs;    /* entries in addrs */
-	int              fmt;       /* enum cat_fmt */
-	char           **topics;    /* --subscribe values (argv's) */
-	size_t           ntopics;   /* entries in topics */
-	const char      *data;      /* --data (argv's), or NULL */
-	const char      *file;      /* --file path (argv's), or NULL */
-	unsigned long    count;     /* --count; 0: unlimited or once */
-	spry_duration    interval;  /* --interval; 0: none */
-	spry_duration    delay;     /* --delay before the first send */
-	spry_duration    recvtimeo; /* --recv-timeout; < 0: none */
-	spry_duration    sendtimeo; /* --send-timeout; < 0: none */
-	long long        maxsz;     /* --recv-maxsz; < 0: default */
-} cat_opts;
 
 /* cat: one run (main's thread only). */
 typedef struct cat {
@@ -166,456 +54,45 @@ typedef struct cat {
 	spry_time       idle_at; /* when --recv-timeout passes */
 } cat;
 
-static int cat_verbose; /* copy of opts.verbose for the log helpers */
-
-/* cat_err prints an error line on stderr unless --silent. */
-static void __attribute__((format(printf, 1, 2))) cat_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (cat_verbose < 0) {
-		return;
-	}
-	va_start(ap, fmt);
-	fputs("spry-cat: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
-
-/* cat_note prints a progress line on stderr with --verbose. */
-static void __attribute__((format(printf, 1, 2)))
-cat_note(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (cat_verbose <= 0) {
-		return;
-	}
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
-
-/* ---- usage ---------------------------------------------------------- */
-
-static const char usage_text[] =
-    "Usage: spry-cat <proto> <addr>... [<fmt>] [<opts>...] [<src>]\n"
-    "\n"
-    "<proto>: --req0 (--req), --rep0 (--rep), --pub0 (--pub),\n"
-    "  --sub0 (--sub), --push0 (--push), --pull0 (--pull),\n"
-    "  --surveyor0 (--surveyor), --respondent0 (--respondent),\n"
-    "  --bus0 (--bus), --pair0, --pair1, --pair (pair1; pair0 with "
-    "--compat)\n"
-    "<addr>: --dial <url> (--connect), --listen <url> (--bind),\n"
-    "  --bind-local <port> (-L), --connect-local <port> (-l),\n"
-    "  --bind-ipc <path> (-X), --connect-ipc <path> (-x)\n"
-    "<fmt>: --format <no|ascii|hex|msgpack|quoted|raw>, --ascii (-A),\n"
-    "  --quoted (-Q), --hex, --msgpack, --raw\n"
-    "<opts>: --subscribe <topic>, --silent (-q), --verbose (-v),\n"
-    "  --count <num> (-C), --delay <secs> (-d), --interval <secs> (-i),\n"
-    "  --recv-timeout <secs>, --send-timeout <secs>,\n"
-    "  --recv-maxsz <size> (-Z), --compat, --async\n"
-    "<src>: --file <file> (-F; - is standard input), --data <data> (-D)\n"
-    "\n"
-    "Exit status: 0 done, 1 failure, 2 bad command line, 3 bad URL,\n"
-    "4 unsupported transport, 5 address in use.\n";
-
-/* ---- option parsing ------------------------------------------------- */
-
-#define LONG_PROTO(i)                                                         \
-	{                                                                     \
-		protos[i].name, no_argument, NULL, O_PROTO + (i)              \
-	}
-
-static const struct option long_opts[] = {
-    LONG_PROTO(0),
-    LONG_PROTO(1),
-    LONG_PROTO(2),
-    LONG_PROTO(3),
-    LONG_PROTO(4),
-    LONG_PROTO(5),
-    LONG_PROTO(6),
-    LONG_PROTO(7),
-    LONG_PROTO(8),
-    LONG_PROTO(9),
-    LONG_PROTO(10),
-    LONG_PROTO(11),
-    LONG_PROTO(12),
-    LONG_PROTO(13),
-    LONG_PROTO(14),
-    LONG_PROTO(15),
-    LONG_PROTO(16),
-    LONG_PROTO(17),
-    LONG_PROTO(18),
-    LONG_PROTO(19),
-    LONG_PROTO(20),
-    {"dial", required_argument, NULL, O_DIAL},
-    {"connect", required_argument, NULL, O_DIAL},
-    {"listen", required_argument, NULL, O_LISTEN},
-    {"bind", required_argument, NULL, O_LISTEN},
-    {"connect-local", required_argument, NULL, 'l'},
-    {"bind-local", required_argument, NULL, 'L'},
-    {"connect-ipc", required_argument, NULL, 'x'},
-    {"bind-ipc", required_argument, NULL, 'X'},
-    {"format", required_argument, NULL, O_FORMAT},
-    {"ascii", no_argument, NULL, 'A'},
-    {"quoted", no_argument, NULL, 'Q'},
-    {"hex", no_argument, NULL, O_FMT + FMT_HEX},
-    {"msgpack", no_argument, NULL, O_FMT + FMT_MSGPACK},
-    {"raw", no_argument, NULL, O_FMT + FMT_RAW},
-    {"subscribe", required_argument, NULL, O_SUBSCRIBE},
-    {"silent", no_argument, NULL, 'q'},
-    {"quiet", no_argument, NULL, 'q'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"count", required_argument, NULL, 'C'},
-    {"delay", required_argument, NULL, 'd'},
-    {"interval", required_argument, NULL, 'i'},
-    {"recv-timeout", required_argument, NULL, O_RECVTIMEO},
-    {"receive-timeout", required_argument, NULL, O_RECVTIMEO},
-    {"send-timeout", required_argument, NULL, O_SENDTIMEO},
-    {"recv-maxsz", required_argument, NULL, 'Z'},
-    {"compat", no_argument, NULL, O_COMPAT},
-    {"async", no_argument, NULL, O_ASYNC},
-    {"file", required_argument, NULL, 'F'},
-    {"data", required_argument, NULL, 'D'},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0},
-};
-
-/* The leading ':' makes getopt report a missing value as ':'. */
-static const char short_opts[] = ":hVvqAQC:d:i:D:F:l:L:x:X:Z:";
-
-/* parse_count reads a non-negative decimal integer. */
-static int
-parse_count(const char *arg, unsigned long long *out)
-{
-	char *end;
-
-	errno = 0;
-	if (arg[0] < '0' || arg[0] > '9') {
-		goto bad;
-	}
-	*out = strtoull(arg, &end, 10);
-	if (errno == 0 && *end == '\0') {
-		return 0;
-	}
-bad:
-	cat_err("Integer argument expected, not '%s'.", arg);
-	return CAT_USAGE;
-}
-
-/* parse_secs reads non-negative seconds (fractions allowed). */
-static int
-parse_secs(const char *arg, spry_duration *out)
-{
-	char  *end;
-	double v;
-
-	errno = 0;
-	v     = strtod(arg, &end);
-	if (errno != 0 || end == arg || *end != '\0' || !isfinite(v) ||
-	    v < 0 || v > 1e9) {
-		cat_err("Number of seconds expected, not '%s'.", arg);
-		return CAT_USAGE;
-	}
-	*out = (spry_duration)(v * 1e9 + 0.5);
-	return 0;
-}
-
-/* opt_addr records an address; fmt builds the URL from arg. */
-static int
-opt_addr(cat_opts *o, bool listen, const char *fmt, const char *arg)
-{
-	cat_addr *a;
-	char     *url;
-
-	a = realloc(o->addrs, (o->naddrs + 1) * sizeof(*a));
-	if (a == NULL) {
-		cat_err("Out of memory.");
-		return CAT_FAIL;
-	}
-	o->addrs = a;
-	if (asprintf(&url, fmt, arg) < 0) {
-		cat_err("Out of memory.");
-		return CAT_FAIL;
-	}
-	a[o->naddrs].url    = url;
-	a[o->naddrs].listen = listen;
-	o->naddrs++;
-	return 0;
-}
-
-/* opt_topic records a --subscribe topic. */
-static int
-opt_topic(cat_opts *o, char *arg)
-{
-	char **t = realloc(o->topics, (o->ntopics + 1) * sizeof(*t));
-
-	if (t == NULL) {
-		cat_err("Out of memory.");
-		return CAT_FAIL;
-	}
-	o->topics               = t;
-	o->topics[o->ntopics++] = arg;
-	return 0;
-}
-
-/* opt_proto selects a protocol; only one may be given. */
-static int
-opt_proto(cat_opts *o, size_t i)
-{
-	if (o->proto != NULL) {
-		cat_err("Only one protocol may be specified.");
-		return CAT_USAGE;
-	}
-	o->proto = &protos[i];
-	return 0;
-}
-
-/* opt_fmt selects the output format; only once. */
-static int
-opt_fmt(cat_opts *o, int fmt)
-{
-	if (o->fmt != FMT_UNSET) {
-		cat_err("Format may be specified only once.");
-		return CAT_USAGE;
-	}
-	o->fmt = fmt;
-	return 0;
-}
-
-/* opt_format handles --format NAME. */
-static int
-opt_format(cat_opts *o, const char *arg)
-{
-	for (int f = FMT_NO; f < FMT_END; f++) {
-		if (strcmp(arg, fmt_names[f]) == 0) {
-			return opt_fmt(o, f);
-		}
-	}
-	cat_err("Invalid format '%s'.", arg);
-	return CAT_USAGE;
-}
-
-/* opt_source handles --data and --file; only one, only once. */
-static int
-opt_source(cat_opts *o, int ch, const char *arg)
-{
-	if (o->data != NULL || o->file != NULL) {
-		cat_err("Data (--file, --data) may be specified only once.");
-		return CAT_USAGE;
-	}
-	if (ch == 'D') {
-		o->data = arg;
-	} else {
-		o->file = arg;
-	}
-	return 0;
-}
-
-/* opt_number handles the flags whose value is a number. */
-static int
-opt_number(cat_opts *o, int ch, const char *arg)
-{
-	unsigned long long n;
-	int                rv;
-
-	switch (ch) {
-	case 'C':
-		if ((rv = parse_count(arg, &n)) == 0) {
-			o->count = (unsigned long)n;
-		}
-		return rv;
-	case 'Z':
-		if ((rv = parse_count(arg, &n)) == 0) {
-			o->maxsz = n > (unsigned long long)LLONG_MAX ?
-			    LLONG_MAX :
-			    (long long)n;
-		}
-		return rv;
-	case 'd':
-		return parse_secs(arg, &o->delay);
-	case 'i':
-		return parse_secs(arg, &o->interval);
-	case O_RECVTIMEO:
-		return parse_secs(arg, &o->recvtimeo);
-	default: /* O_SENDTIMEO */
-		return parse_secs(arg, &o->sendtimeo);
-	}
-}
-
-/* opt_apply applies one flag (ch as getopt_long returned it). */
-static int
-opt_apply(cat_opts *o, int ch, char *arg)
-{
-	if (ch >= O_PROTO && ch < O_PROTO + (int)NPROTOS) {
-		return opt_proto(o, (size_t)(ch - O_PROTO));
-	}
-	if (ch >= O_FMT && ch < O_FMT + FMT_END) {
-		return opt_fmt(o, ch - O_FMT);
-	}
-	switch (ch) {
-	case O_DIAL:
-	case O_LISTEN:
-		return opt_addr(o, ch == O_LISTEN, "%s", arg);
-	case 'l':
-	case 'L':
-		return opt_addr(o, ch == 'L', "tcp://127.0.0.1:%s", arg);
-	case 'x':
-	case 'X':
-		return opt_addr(o, ch == 'X', "ipc://%s", arg);
-	case 'A':
-		return opt_fmt(o, FMT_ASCII);
-	case 'Q':
-		return opt_fmt(o, FMT_QUOTED);
-	case O_FORMAT:
-		return opt_format(o, arg);
-	case O_SUBSCRIBE:
-		return opt_topic(o, arg);
-	case 'D':
-	case 'F':
-		return opt_source(o, ch, arg);
-	case 'v':
-		cat_verbose = o->verbose = o->verbose < 0 ? 1 : o->verbose + 1;
-		return 0;
-	case 'q':
-		cat_verbose = o->verbose = -1;
-		return 0;
-	case O_COMPAT:
-		o->compat = true;
-		return 0;
-	case O_ASYNC:
-		o->async = true;
-		return 0;
-	default:
-		return opt_number(o, ch, arg);
-	}
-}
-
-/* opt_bad reports a flag getopt_long refused (ch '?' or ':'). */
-static int
-opt_bad(int ch, char **argv)
-{
-	const char *arg = argv[optind - 1];
-
-	if (ch == ':') {
-		cat_err("Option %s requires an argument.", arg);
-	} else if (optopt != 0 && strncmp(arg, "--", 2) != 0) {
-		cat_err("Option -%c is invalid.", optopt);
-	} else {
-		cat_err("Option %s is invalid or ambiguous.", arg);
-	}
-	cat_err("Try 'spry-cat --help'.");
-	return CAT_USAGE;
-}
-
-/* opts_parse reads argv into o (zeroed with defaults first). */
-static int
-opts_parse(cat_opts *o, int argc, char **argv)
-{
-	int ch;
-	int rv = 0;
-
-	memset(o, 0, sizeof(*o));
-	o->recvtimeo = o->sendtimeo = o->maxsz = -1;
-	opterr                                 = 0;
-	while (rv == 0 &&
-	    (ch = getopt_long(argc, argv, short_opts, long_opts, NULL)) !=
-	        -1) {
-		if (ch == 'h') {
-			fputs(usage_text, stdout);
-			return CAT_R_HELP;
-		}
-		if (ch == 'V') {
-			printf("spry-cat %d.%d.%d\n", SPRY_VERSION_MAJOR,
-			    SPRY_VERSION_MINOR, SPRY_VERSION_PATCH);
-			return CAT_R_HELP;
-		}
-		rv = (ch == '?' || ch == ':') ? opt_bad(ch, argv) :
-		                                opt_apply(o, ch, optarg);
-	}
-	if (rv == 0 && optind < argc) {
-		cat_err("Unexpected argument '%s'.", argv[optind]);
-		rv = CAT_USAGE;
-	}
-	return rv;
-}
-
-/* opts_check_caps: flags the chosen protocol cannot use. */
-static int
-opts_check_caps(const cat_opts *o)
-{
-	unsigned caps = o->proto->caps;
-	bool     data = o->data != NULL || o->file != NULL;
-
-	if ((caps & CAP_NEED) && !data) {
-		cat_err("Protocol requires either --file or --data.");
-	} else if (!(caps & CAP_SEND) && data) {
-		cat_err("Protocol does not support --file or --data.");
-	} else if (!(caps & CAP_SEND) && (o->interval > 0 || o->delay > 0)) {
-		cat_err("Protocol does not support --interval or --delay.");
-	} else if (!(caps & CAP_RECV) && o->fmt != FMT_UNSET) {
-		cat_err("Protocol does not support --format options.");
-	} else if (o->proto->id != SPRY_SUB0 && o->ntopics > 0) {
-		cat_err("Protocol does not support --subscribe.");
-	} else {
-		return 0;
-	}
-	return CAT_USAGE;
-}
-
-/* opts_check validates the whole command line. */
-static int
-opts_check(const cat_opts *o)
-{
-	if (o->proto == NULL) {
-		cat_err("No protocol specified.");
-		return CAT_USAGE;
-	}
-	if (o->naddrs == 0) {
-		cat_err("No address specified.");
-		return CAT_USAGE;
-	}
-	return opts_check_caps(o);
-}
-
-/* opts_fini frees what opts_parse allocated. */
-static void
-opts_fini(cat_opts *o)
-{
-	for (size_t i = 0; i < o->naddrs; i++) {
-		free(o->addrs[i].url);
-	}
-	free(o->addrs);
-	free(o->topics);
-}
-
 /* ---- output formats ------------------------------------------------- */
 
-/* put_quoted prints p as a C string; every byte as \xNN with all_hex. */
+/* esc_letter returns the C escape letter of c (\n, \t, \r), or 0. */
+static char
+esc_letter(unsigned char c)
+{
+	switch (c) {
+	case '\n':
+		return 'n';
+	case '\t':
+		return 't';
+	case '\r':
+		return 'r';
+	default:
+		return 0;
+	}
+}
+
+/*
+ * put_quoted prints p as a C string on one line: ", \ and \n \t \r
+ * escaped, other bytes outside printable ASCII as \xNN (every byte so
+ * with all_hex), as nngcat's quoted and hex formats do.
+ */
 static void
 put_quoted(const unsigned char *p, size_t n, bool all_hex)
 {
 	putchar('"');
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = p[i];
+		char          e = all_hex ? 0 : esc_letter(c);
 
-		if (all_hex || c < 0x20 || c > 0x7e) {
-			if (!all_hex &&
-			    (c == '\n' || c == '\t' || c == '\r')) {
-				printf("\\%c",
-				    c == '\n'     ? 'n' :
-				        c == '\t' ? 't' :
-				                    'r');
-			} else {
-				printf("\\x%02x", c);
-			}
-		} else if (c == '"' || c == '\\') {
-			printf("\\%c", c);
+		if (e != 0) {
+			printf("\\%c", e);
+		} else if (all_hex || c < 0x20 || c > 0x7e) {
+			printf("\\x%02x", c);
 		} else {
+			if (c == '"' || c == '\\') {
+				putchar('\\');
+			}
 			putchar(c);
 		}
 	}
@@ -657,6 +134,11 @@ cat_print(const cat *c, spry_msg *m)
 {
 	const unsigned char *p = spry_msg_body(m);
 	size_t               n = spry_msg_len(m);
+
+	if (p == NULL) { /* copying a shared body failed */
+		cat_err("Out of memory.");
+		return CAT_FAIL;
+	}
 
 	switch (c->o->fmt) {
 	case FMT_RAW:
@@ -1097,21 +579,11 @@ cat_linger(cat *c)
 	}
 }
 
-/* cat_resolve picks the protocol id (--pair depends on --compat). */
-static int
-cat_resolve(const cat_opts *o)
-{
-	if (o->proto->id != 0) {
-		return o->proto->id;
-	}
-	return o->compat ? SPRY_PAIR0 : SPRY_PAIR1;
-}
-
 /* cat_run runs the whole tool once the command line is valid. */
 static int
 cat_run(const cat_opts *o)
 {
-	cat c = {.o = o, .proto = cat_resolve(o)};
+	cat c = {.o = o, .proto = cat_opts_proto(o)};
 	int rv;
 
 	if ((rv = cat_load(&c)) == 0 && (rv = cat_open(&c)) == 0) {
@@ -1133,14 +605,14 @@ int
 main(int argc, char **argv)
 {
 	cat_opts o;
-	int      rv = opts_parse(&o, argc, argv);
+	int      rv = cat_opts_parse(&o, argc, argv);
 
 	if (rv == 0) {
-		rv = opts_check(&o);
+		rv = cat_opts_check(&o);
 	}
 	if (rv == 0) {
 		rv = cat_run(&o);
 	}
-	opts_fini(&o);
+	cat_opts_fini(&o);
 	return rv == CAT_R_HELP ? 0 : rv;
 }

@@ -234,7 +234,7 @@ mix_consume(void *arg)
 		}
 		x->last[path] = v + 1;
 		__atomic_fetch_add(&x->seen[v], 1, __ATOMIC_RELAXED);
-		x->got++;
+		__atomic_fetch_add(&x->got, 1, __ATOMIC_RELAXED);
 	}
 }
 
@@ -734,7 +734,8 @@ test_stress_random_cancel_and_close(void **state)
 	while (__atomic_load_n(&st.received, __ATOMIC_RELAXED) < taken) {
 		sched_yield();
 	}
-	assert_int_equal(st.received, taken);
+	assert_int_equal(
+	    __atomic_load_n(&st.received, __ATOMIC_RELAXED), taken);
 	assert_int_equal(sent + st.failed, ST_PRODUCERS * ST_PER);
 	for (int k = 0; k < ST_SOCKS; k++) {
 		if (k != 0 && k != 5) {

@@ -76,6 +76,20 @@ stop() {
 	reap "$1"
 }
 
+# san_scan DESC: sanitizer reports in any stderr kept so far fail the
+# test even when the exit status hid them (a killed background sender).
+san_scan() {
+	local f
+	for f in "$TMP"/*err; do
+		[ -f "$f" ] || continue
+		if grep -qE "Sanitizer|runtime error:" "$f"; then
+			fail "$1: sanitizer report: $(grep -m1 -E \
+			    "Sanitizer|runtime error:" "$f")"
+			: >"$f"
+		fi
+	done
+}
+
 # expect_rc WANT DESC CMD...: CMD must exit WANT.
 expect_rc() {
 	local want=$1 desc=$2
@@ -85,6 +99,7 @@ expect_rc() {
 	if [ "$rc" != "$want" ]; then
 		fail "$desc: exit $rc, want $want ($(head -c 300 "$TMP/err"))"
 	fi
+	san_scan "$desc"
 }
 
 # same FILE EXPECTED DESC: FILE must hold exactly EXPECTED's bytes.
@@ -107,6 +122,7 @@ with_port() {
 		port=$((20000 + (RANDOM * 7 + $$) % 40000))
 		"$1" "tcp://127.0.0.1:$port"
 		rc=$?
+		san_scan "$1"
 		if [ "$rc" != "$BUSY" ]; then
 			echo "ran $1 ${FMT:-} on port $port ($((SECONDS - start)) s)"
 			return 0
@@ -331,6 +347,7 @@ formats() {
 	for FMT in raw ascii quoted hex msgpack no; do
 		with_port s_pushpull
 	done
+	FMT=
 }
 
 # ---- main --------------------------------------------------------------
