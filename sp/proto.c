@@ -3,6 +3,7 @@
  * sp/proto.c: the protocol registry and the helpers protocols share.
  */
 #include "sp/proto.h"
+#include "mailbox/alloc.h"
 #include "spry/error.h"
 
 /* Cooked and raw ops of every protocol. */
@@ -73,6 +74,11 @@ spry__emit_all(spry_socket *s, spry_msg *m, spry__emit *e, uint32_t skip)
 		if (spry__emit_add(e, p) != 0) {
 			for (size_t i = 0; i < e->n; i++) {
 				spry__pipe_release(e->pipes[i]);
+			}
+			if (e->pipes != e->inl) {
+				spry__free(e->pipes, e->cap * sizeof(*e->pipes));
+				e->pipes = e->inl;
+				e->cap   = sizeof(e->inl) / sizeof(e->inl[0]);
 			}
 			e->n = 0;
 			return SPRY_ENOMEM;
