@@ -76,7 +76,8 @@ spry__emit_all(spry_socket *s, spry_msg *m, spry__emit *e, uint32_t skip)
 				spry__pipe_release(e->pipes[i]);
 			}
 			if (e->pipes != e->inl) {
-				spry__free(e->pipes, e->cap * sizeof(*e->pipes));
+				spry__free(
+				    e->pipes, e->cap * sizeof(*e->pipes));
 				e->pipes = e->inl;
 				e->cap   = sizeof(e->inl) / sizeof(e->inl[0]);
 			}
