@@ -20,7 +20,9 @@
 #define SPRY_TRANSPORTS_STREAM_H
 
 #include "sp/socket.h"
+#include "transports/poll.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -88,5 +90,39 @@ void spry__stream_live_add(int64_t n);
  * deadline (false). Never call it from the poller thread.
  */
 bool spry__stream_quiesce(spry_time deadline);
+
+/* ---- between stream.c (connections) and stream_ep.c (endpoints) ---- */
+
+typedef struct spry__stream_conn spry__stream_conn;
+
+/* spry__stream_ep: a listener's or dialer's transport state (ep->tdata). */
+typedef struct spry__stream_ep {
+	spry__poll_item         item;    /* listener: its socket (fd: mtx) */
+	const spry__stream_ops *ops;     /* fixed */
+	spry__ep               *ep;      /* the endpoint, which owns this */
+	pthread_mutex_t         mtx;     /* listener: fd against close */
+	spry__stream_conn      *pending; /* in connect or handshake
+	                                    (the socket's lk) */
+} spry__stream_ep;
+
+/*
+ * spry__stream_conn_accept makes a connection of fd, just accepted by
+ * se's listener (fd is the connection's from now on), and starts its
+ * handshake. Poller thread.
+ */
+void spry__stream_conn_accept(spry__stream_ep *se, int fd);
+
+/*
+ * spry__stream_conn_dial makes a connection of fd, whose connect for
+ * se's dialer has started, and hands it to the poller. Any thread.
+ * Returns 0 (fd is the connection's) or SPRY_ENOMEM (fd is not).
+ */
+int spry__stream_conn_dial(spry__stream_ep *se, int fd);
+
+/*
+ * spry__stream_conns_close closes the connections still in their
+ * handshake on se's list: the endpoint is closing. No lock held.
+ */
+void spry__stream_conns_close(spry__stream_ep *se);
 
 #endif /* SPRY_TRANSPORTS_STREAM_H */
