@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * examples/pipeline: the spry demo. A supervisor (one-for-one) owns a
- * pipeline of three actors:
+ * examples/pipeline: supervision with actors alone. A supervisor
+ * (one-for-one) owns a pipeline of three actors:
  *
  *	source --item--> transformer --item--> sink
  *
@@ -361,7 +361,7 @@ main(void)
 
 	setvbuf(stdout, NULL, _IOLBF, 0); /* lines appear as they happen */
 	t0 = spry_now();
-	printf("spry pipeline demo: source -> transformer -> sink under a "
+	printf("spry pipeline example: source -> transformer -> sink under a "
 	       "one-for-one supervisor.\nItem %d crashes the transformer; "
 	       "a %ld ms deadline ends the whole tree.\n\n",
 	    POISON, (long)(DEADLINE / SPRY_MSEC(1)));
