@@ -17,6 +17,9 @@
 #
 #   name spry=<v> zmq=<v> unit=<unit> ratio=<spry/zmq> nng=<v> ratio_nng=<spry/nng>
 #
+# and tcp_perf (tcp and ipc, NNG's local/remote_lat and _thr; see
+# bench/tcp_perf.c), whose lines add nanomsg=<v> ratio_nanomsg=<spry/nanomsg>.
+#
 # Each value is the median of 5 runs after a warm-up (1 run and small
 # sizes with --quick, the CI smoke test). Lines starting with '#' are
 # comments: goals (met or missed) and checked results such as the skynet
@@ -25,9 +28,9 @@
 # generous limit (a hang guard, not a measurement) and counts as failed.
 set -euo pipefail
 
-scenarios=(mailbox actor_pingpong ctx_cancel skynet idle_actor)
-# Peers linked in (NNG, ZeroMQ): no Go side.
-linked=(inproc_lat inproc_thr)
+scenarios=(mailbox actor_pingpong ctx_cancel skynet idle_actor async)
+# Peers linked in (NNG, ZeroMQ; nanomsg too for tcp_perf): no Go side.
+linked=(inproc_lat inproc_thr tcp_perf)
 
 usage() {
   sed -n '3,5p' "$0" | sed 's/^# *//'

@@ -22,6 +22,13 @@
 static uint32_t sock_ids;
 
 /*
+ * Socket locks (lk) this thread holds: a thread holding one must not
+ * send on a socket itself (the send could need that very lock), so the
+ * send mailbox's hook then leaves the work to the actor.
+ */
+static __thread unsigned sock_lk_depth;
+
+/*
  * A timer asked for outside the actor's turn: spry_actor_after works
  * only from the actor's own behavior, so the actor arms it later.
  */
@@ -69,11 +76,13 @@ void
 spry__sock_lock(spry_socket *s)
 {
 	spry__spin_lock(&s->lk);
+	sock_lk_depth++;
 }
 
 void
 spry__sock_unlock(spry_socket *s)
 {
+	sock_lk_depth--;
 	spry__spin_unlock(&s->lk);
 }
 
@@ -320,6 +329,22 @@ sock_sendbox_notify(spry_mailbox *mb)
 
 	if (b != 0 && b - 1 == spry__load_acq(&s->txgen)) {
 		return;
+	}
+	/*
+	 * Send it now, on this thread, when nothing else is sending: a
+	 * message put in the mailbox then costs what spry_send costs, not
+	 * a worker's wake-up (NF-1). Not under a socket lock (see
+	 * sock_lk_depth), and never waiting for the send lock.
+	 */
+	if (sock_lk_depth == 0 && spry__spin_trylock(&s->txlk)) {
+		bool more;
+
+		sock_drain(s);
+		more = s->txpend == NULL && !spry__mailbox_empty(s->sendbox);
+		spry__spin_unlock(&s->txlk);
+		if (!more) {
+			return;
+		}
 	}
 	spry__actor_mb_notify(mb);
 }

@@ -85,11 +85,13 @@ void spry__poll_del(spry__poll_item *it);
  * spry__poll_post asks the poller to run it->post_cb with ops (nonzero
  * bits of the owner's choosing; posts not yet run are merged, so each
  * bit says "at least once more"). Any thread, any lock held that the
- * poller callbacks do not wait for. The item must stay valid until
- * post_cb has run; an owner that frees an item does so from a post_cb
- * that nobody can post to again.
+ * poller callbacks do not wait for. Returns true when this call queued
+ * the item, false when it was queued already (the ops were merged): an
+ * owner that counts references takes one before posting and gives it
+ * back when this says false, or in post_cb. The item must stay valid
+ * until post_cb has run.
  */
-void spry__poll_post(spry__poll_item *it, unsigned ops);
+bool spry__poll_post(spry__poll_item *it, unsigned ops);
 
 /*
  * spry__poll_timer sets the item's one deadline: timer_cb runs on the

@@ -110,14 +110,14 @@ timers_run(void)
 
 /* ---- posts -------------------------------------------------------------- */
 
-void
+bool
 spry__poll_post(spry__poll_item *it, unsigned ops)
 {
-	bool wake = false;
+	bool wake = false, queued;
 
 	pthread_mutex_lock(&pl.mtx);
 	it->posted |= ops;
-	if (!it->queued) {
+	if ((queued = !it->queued)) {
 		it->queued = true;
 		it->pnext  = NULL;
 		wake       = pl.head == NULL;
@@ -136,6 +136,7 @@ spry__poll_post(spry__poll_item *it, unsigned ops)
 		while (write(pl.evfd, &one, sizeof(one)) < 0 &&
 		    errno == EINTR) { }
 	}
+	return queued;
 }
 
 /*

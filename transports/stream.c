@@ -158,6 +158,20 @@ conn_unref(stream_conn *c)
 }
 
 /*
+ * Post ops to c. A queued post holds a reference, given back when its
+ * post_cb has run, so c outlives a post that comes late (a resume after
+ * the retire, say). The caller holds a reference of its own.
+ */
+static void
+conn_post(stream_conn *c, unsigned ops)
+{
+	spry__faa(&c->refs, 1);
+	if (!spry__poll_post(&c->item, ops)) {
+		conn_unref(c); /* merged into a post that holds one */
+	}
+}
+
+/*
  * Put c on its endpoint's pending list, so that closing the endpoint
  * closes it, and take the socket's settings (poller thread). False when
  * the endpoint or its socket is closing.
@@ -235,9 +249,7 @@ txq_free_all(stream_txq *q)
 
 /*
  * Close c (any thread, no socket lock; idempotent): no more sends, the
- * socket forgets the pipe, and the poller retires it. The pipe leaves
- * its socket before the retire is posted, so no resume can be posted
- * after it.
+ * socket forgets the pipe, and the poller retires it.
  */
 static void
 conn_close(stream_conn *c, int err)
@@ -261,7 +273,7 @@ conn_close(stream_conn *c, int err)
 	if (c->pipe != NULL) {
 		spry__pipe_closed(c->pipe);
 	}
-	spry__poll_post(&c->item, OP_CLOSE);
+	conn_post(c, OP_CLOSE);
 }
 
 /* The last post of c (poller thread): let go of everything. */
@@ -531,7 +543,7 @@ conn_rx(stream_conn *c)
 {
 	for (int n = 0; conn_rx_buffered(c); n++) {
 		if (n == RX_BUDGET) {
-			spry__poll_post(&c->item, OP_RX);
+			conn_post(c, OP_RX);
 			return;
 		}
 		if (!conn_read(c)) {
@@ -770,8 +782,9 @@ conn_post_cb(spry__poll_item *it, unsigned ops)
 		conn_rx(c);
 	}
 	if (ops & OP_CLOSE) {
-		conn_retire(c); /* may free c */
+		conn_retire(c);
 	}
+	conn_unref(c); /* the post's; may free c */
 }
 
 /* The handshake (or connect) took longer than SPRY_OPT_HSTIMEO. */
@@ -794,9 +807,9 @@ spry__stream_recv_resume(spry__pipe *p)
 {
 	stream_conn *c = p->tdata;
 
-	/* Under the socket's lk: deliver from the poller, not from here. */
+	/* The poller delivers, in order with what it reads next. */
 	spry__store_rel(&c->rx_paused, 0);
-	spry__poll_post(&c->item, OP_RX);
+	conn_post(c, OP_RX);
 }
 
 void
@@ -834,7 +847,7 @@ spry__stream_conn_dial(stream_ep *se, int fd)
 	if (c == NULL) {
 		return SPRY_ENOMEM;
 	}
-	spry__poll_post(&c->item, OP_START); /* the poller registers it */
+	conn_post(c, OP_START); /* the poller registers it */
 	return 0;
 }
 

@@ -9,10 +9,12 @@
  * table from the functions below.
  *
  * Lifetimes. A connection is counted by references: the poller's (until
- * it retires the connection on its own thread, after which no event or
- * post can reach it), the listener's or dialer's list of connections
- * still in their handshake (which closing the endpoint closes), and the
- * pipe's (given back by the pipe's free op). The transport's reference
+ * it retires the connection on its own thread, after which no event can
+ * reach it), one per queued post (a post that comes after the retire
+ * finds a closed connection and only gives its reference back), the
+ * listener's or dialer's list of connections still in their handshake
+ * (which closing the endpoint closes), and the pipe's (given back by
+ * the pipe's free op). The transport's reference
  * on the pipe is given back when the poller retires the connection, so
  * memory outlives every thread that may touch it.
  */

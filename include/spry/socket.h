@@ -231,11 +231,14 @@ SPRY_API int spry_msg_set_reply(spry_msg *m, spry_mailbox *mb);
 SPRY_API spry_mailbox *spry_msg_reply(const spry_msg *m);
 
 /*
- * spry_listen listens on url (inproc://name, and the schemes of other
- * registered transports); *out, when not NULL, receives the listener
- * (owned by the socket; spry_listener_close ends it early). Errors:
- * SPRY_EADDRINVAL (bad URL), SPRY_ENOTSUP (unknown scheme),
- * SPRY_EADDRINUSE, SPRY_ECLOSED, SPRY_ENOMEM.
+ * spry_listen listens on url (inproc://name, tcp://host:port with
+ * tcp4:// and tcp6://, ipc:///path); *out, when not NULL, receives the
+ * listener (owned by the socket; spry_listener_close ends it early).
+ * tcp and ipc connections run on one I/O thread per process, started
+ * with the first tcp or ipc endpoint and kept until the process ends.
+ * Errors: SPRY_EADDRINVAL (bad URL, or a host that does not resolve),
+ * SPRY_ENOTSUP (unknown scheme), SPRY_EADDRINUSE, SPRY_EPERM,
+ * SPRY_ECLOSED, SPRY_ENOMEM, SPRY_ENOFILES.
  */
 SPRY_API int spry_listen(spry_socket *s, const char *url, spry_listener **out);
 

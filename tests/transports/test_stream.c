@@ -13,8 +13,10 @@
  * Nothing sleeps to synchronize: tests wait for pipe events, for a
  * plain socket's end of stream or for a blocked sender, each with a
  * 30 s bound that only a bug reaches. Teardown waits until the poller
- * has retired every connection, then checks for leaks. The file is
- * longer than most because it is the whole battery for two transports.
+ * has retired every connection, then checks for leaks. Cases are named
+ * <scheme>_<case>; SPRY_TEST_FILTER (a cmocka glob such as "ipc_*")
+ * runs some of them. The file is longer than most because it is the
+ * whole battery for two transports.
  */
 #include "tests/support/support.h"
 
@@ -860,7 +862,7 @@ test_stream_options_checked(void **state)
 /* ---- tcp only ----------------------------------------------------------- */
 
 static void
-test_tcp_ipv6_loopback(void **state)
+test_ipv6_loopback(void **state)
 {
 	spry_socket   *a = open_sock(SPRY_PAIR0);
 	spry_socket   *b = open_sock(SPRY_PAIR0);
@@ -881,7 +883,7 @@ test_tcp_ipv6_loopback(void **state)
 }
 
 static void
-test_tcp_names_and_families(void **state)
+test_names_and_families(void **state)
 {
 	spry_socket *a = open_sock(SPRY_PAIR0);
 	spry_socket *b = open_sock(SPRY_PAIR0);
@@ -927,7 +929,7 @@ unix_file(const char *path, bool live)
 }
 
 static void
-test_ipc_stale_socket_file(void **state)
+test_stale_socket_file(void **state)
 {
 	spry_socket   *a = open_sock(SPRY_PAIR0);
 	spry_socket   *b = open_sock(SPRY_PAIR0);
@@ -956,7 +958,7 @@ test_ipc_stale_socket_file(void **state)
 }
 
 static void
-test_ipc_permissions_applied(void **state)
+test_permissions_applied(void **state)
 {
 	spry_socket *a = open_sock(SPRY_PAIR0);
 	char         url[URL_MAX];
@@ -1000,10 +1002,10 @@ static const tcase cases[] = {
     CASE(test_many_connections_to_one_listener, NULL),
     CASE(test_backpressure_bounds_memory, NULL),
     CASE(test_stream_options_checked, &scheme_tcp),
-    CASE(test_tcp_ipv6_loopback, &scheme_tcp),
-    CASE(test_tcp_names_and_families, &scheme_tcp),
-    CASE(test_ipc_stale_socket_file, &scheme_ipc),
-    CASE(test_ipc_permissions_applied, &scheme_ipc),
+    CASE(test_ipv6_loopback, &scheme_tcp),
+    CASE(test_names_and_families, &scheme_tcp),
+    CASE(test_stale_socket_file, &scheme_ipc),
+    CASE(test_permissions_applied, &scheme_ipc),
 };
 
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
