@@ -32,8 +32,10 @@
  * knows when the other end has returned), it says so through done_cb;
  * then, and always when run alone, the end waits until its peer has
  * closed the connection: spry and NNG watch their pipe count, nanomsg its
- * connection statistic, ZeroMQ lingers (up to 10 s, which a slow peer
- * can outlast: ZeroMQ then drops the rest, which is why done_cb exists).
+ * connection statistic, ZeroMQ lingers (up to 10 s). done_cb exists
+ * because lingering was not enough: once, in an ipc run in one process,
+ * ZeroMQ's PULL end never got the last messages after its PUSH peer
+ * closed (the cause was not pinned down).
  */
 #ifndef SPRY_BENCH_PERF_ENDS_H
 #define SPRY_BENCH_PERF_ENDS_H
