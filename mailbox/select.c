@@ -43,7 +43,7 @@
 /*
  * Polls before a select registers its waiters: 1000 pause instructions,
  * a few microseconds on some CPUs and about 20 us on this VM's EPYC
- * (bounding it by time instead is an open item; see the closing note).
+ * (bounding it by time instead is an open item).
  * Registering, parking and being woken cost two lock round trips and,
  * once asleep, a futex wake of several microseconds on each side; a
  * peer on another core usually answers sooner than that (a ping-pong
