@@ -27,26 +27,6 @@ down(void **state)
 	return spry_test_down(state);
 }
 
-static spry_msg *
-msg_of(uint32_t v)
-{
-	spry_msg *m;
-
-	assert_int_equal(spry_msg_alloc(&m, 0), 0);
-	assert_int_equal(spry_msg_append_u32(m, v), 0);
-	return m;
-}
-
-static uint32_t
-val_of(spry_msg *m)
-{
-	uint32_t v;
-
-	assert_int_equal(spry_msg_trim_u32(m, &v), 0);
-	spry_msg_free(m);
-	return v;
-}
-
 static void
 msg_dispose(void *item, void *arg)
 {
@@ -76,10 +56,10 @@ test_send_mailbox_basic(void **state)
 
 		spry_test_check(
 		    spry_mailbox_trysend(
-		        spry_socket_sendbox(push, NULL), msg_of(i)),
+		        spry_socket_sendbox(push, NULL), spry_test_u32_msg(i)),
 		    0);
 		spry_test_check(spry_recv(pull, &m, 0), 0);
-		assert_int_equal(val_of(m), i);
+		assert_int_equal(spry_test_u32_val(m), i);
 	}
 	spry_close(push);
 	spry_close(pull);
@@ -96,10 +76,10 @@ test_recv_mailbox_basic(void **state)
 	join("inproc://async-recv", SPRY_PUSH0, &push, SPRY_PULL0, &pull);
 	rb = spry_socket_recvbox(pull, NULL);
 	for (uint32_t i = 0; i < 100; i++) {
-		spry_test_check(spry_send(push, msg_of(i), 0), 0);
+		spry_test_check(spry_send(push, spry_test_u32_msg(i), 0), 0);
 		spry_test_check(spry_mailbox_recv(NULL, rb, &item), 0);
 		assert_ptr_equal(spry_msg_socket(item), pull);
-		assert_int_equal(val_of(item), i);
+		assert_int_equal(spry_test_u32_val(item), i);
 	}
 	spry_close(push);
 	spry_close(pull);
@@ -118,9 +98,10 @@ test_send_ctx_cancel(void **state)
 	assert_int_equal(spry_ctx_with_cancel(&ctx, NULL), 0);
 	spry_ctx_cancel(ctx);
 	/* No peer: the buffers fill; then the canceled ctx answers. */
-	while ((rv = spry_send_ctx(ctx, push, (m = msg_of(1)))) == 0) { }
+	while ((rv = spry_send_ctx(ctx, push, (m = spry_test_u32_msg(1)))) ==
+	    0) { }
 	spry_test_check(rv, SPRY_ECANCELED);
-	assert_int_equal(val_of(m), 1); /* still the caller's */
+	assert_int_equal(spry_test_u32_val(m), 1); /* still the caller's */
 	spry_ctx_release(ctx);
 	spry_close(push);
 }
@@ -162,17 +143,17 @@ test_mailbox_close(void **state)
 	spry_mailbox_hold(rb);
 	spry_mailbox_hold(sb);
 	for (uint32_t i = 0; i < 5; i++) {
-		spry_test_check(spry_send(push, msg_of(i), 0), 0);
+		spry_test_check(spry_send(push, spry_test_u32_msg(i), 0), 0);
 	}
 	spry_close(pull);
 	spry_close(push);
 	/* AA-6: readers drain what was queued, then see closed. */
 	for (uint32_t i = 0; i < 5; i++) {
 		spry_test_check(spry_mailbox_recv(NULL, rb, &item), 0);
-		assert_int_equal(val_of(item), i);
+		assert_int_equal(spry_test_u32_val(item), i);
 	}
 	spry_test_check(spry_mailbox_recv(NULL, rb, &item), SPRY_ECLOSED);
-	item = msg_of(9);
+	item = spry_test_u32_msg(9);
 	spry_test_check(spry_mailbox_trysend(sb, item), SPRY_ECLOSED);
 	spry_msg_free(item);
 	assert_true(spry_mailbox_closed(sb));
@@ -201,7 +182,7 @@ mix_produce(void *arg)
 	spry_mailbox *sb = spry_socket_sendbox(x->s, NULL);
 
 	for (uint32_t i = 0; i < MIX_N; i++) {
-		spry_msg *m = msg_of(x->base + i);
+		spry_msg *m = spry_test_u32_msg(x->base + i);
 
 		if ((x->sync ? spry_send(x->s, m, 0) :
 		               spry_mailbox_send(NULL, sb, m)) != 0) {
@@ -226,7 +207,7 @@ mix_consume(void *arg)
 		if (rv != 0) {
 			return NULL;
 		}
-		v    = val_of(item);
+		v    = spry_test_u32_val(item);
 		path = v >= MIX_N;
 		/* Order kept within each path. */
 		if (v + 1 <= x->last[path]) {
@@ -337,7 +318,7 @@ test_async_req_rep(void **state)
 	}
 	assert_int_equal(spry_mailbox_open(&replies, 64), 0);
 	for (uint32_t i = 0; i < 64; i++) {
-		spry_msg *m = msg_of(i);
+		spry_msg *m = spry_test_u32_msg(i);
 
 		spry_test_check(spry_msg_set_reply(m, replies), 0);
 		spry_test_check(
@@ -347,7 +328,7 @@ test_async_req_rep(void **state)
 	for (int n = 0; n < 64; n++) {
 		spry_test_check(spry_mailbox_recv(NULL, replies, &item), 0);
 		assert_ptr_equal(spry_msg_socket(item), req);
-		seen[val_of(item)]++;
+		seen[spry_test_u32_val(item)]++;
 	}
 	for (int i = 0; i < 64; i++) {
 		assert_int_equal(seen[i], 1);
@@ -378,7 +359,8 @@ test_async_fan_in(void **state)
 		join(url, SPRY_PUSH0, &push[i], SPRY_PULL0, &pull[i]);
 		spry_test_check(spry_socket_subscribe(pull[i], in, false), 0);
 		for (uint32_t k = 0; k < 20; k++) {
-			spry_test_check(spry_send(push[i], msg_of(k), 0), 0);
+			spry_test_check(
+			    spry_send(push[i], spry_test_u32_msg(k), 0), 0);
 		}
 	}
 	for (int n = 0; n < 8 * 20; n++) {
@@ -387,7 +369,7 @@ test_async_fan_in(void **state)
 		spry_test_check(spry_mailbox_recv(NULL, in, &item), 0);
 		for (i = 0; i < 8 && spry_msg_socket(item) != pull[i]; i++) { }
 		assert_true(i < 8);
-		assert_int_equal(val_of(item), next[i]++);
+		assert_int_equal(spry_test_u32_val(item), next[i]++);
 	}
 	for (int i = 0; i < 8; i++) {
 		spry_socket_unsubscribe(pull[i], in);
@@ -413,10 +395,10 @@ test_async_select(void **state)
 		c[i] = (spry_select_case){spry_socket_recvbox(pull[i], NULL),
 		    SPRY_SELECT_RECV, NULL, 0};
 	}
-	spry_test_check(spry_send(push[2], msg_of(42), 0), 0);
+	spry_test_check(spry_send(push[2], spry_test_u32_msg(42), 0), 0);
 	spry_test_check(spry_select(NULL, c, 3, &chosen), 0);
 	assert_int_equal(chosen, 2);
-	assert_int_equal(val_of(c[2].item), 42);
+	assert_int_equal(spry_test_u32_val(c[2].item), 42);
 	/* Nothing ready: the ctx deadline ends the select. */
 	assert_int_equal(spry_ctx_with_timeout(&t, NULL, SPRY_MSEC(10)), 0);
 	spry_test_check(spry_select(t, c, 3, &chosen), SPRY_ETIMEDOUT);
@@ -475,7 +457,7 @@ test_async_pub_sub(void **state)
 	}
 	/* Few messages: nobody is slow enough to drop one. */
 	for (uint32_t k = 0; k < 8; k++) {
-		spry_test_check(spry_send(pub, msg_of(k), 0), 0);
+		spry_test_check(spry_send(pub, spry_test_u32_msg(k), 0), 0);
 	}
 	for (int n = 0; n < 4 * 8; n++) {
 		spry_test_check(spry_mailbox_recv(NULL, reports, &item), 0);
@@ -506,7 +488,7 @@ pattern_row(int proto, bool sends, bool recvs)
 	assert_true((spry_socket_recvbox(s, &err) != NULL) == recvs);
 	assert_int_equal(err, recvs ? 0 : SPRY_ENOTSUP);
 	if (!sends) {
-		m = msg_of(1);
+		m = spry_test_u32_msg(1);
 		spry_test_check(spry_send(s, m, 0), SPRY_ENOTSUP);
 		spry_msg_free(m);
 	}
@@ -528,7 +510,7 @@ test_pattern_req(void **state)
 	/* Send triggers the receive expectation: none yet, ESTATE. */
 	assert_int_equal(spry_socket_open(&s, SPRY_REQ0, NULL), 0);
 	spry_test_check(spry_recv(s, &m, 0), SPRY_ESTATE);
-	spry_test_check(spry_send(s, msg_of(1), 0), 0);
+	spry_test_check(spry_send(s, spry_test_u32_msg(1), 0), 0);
 	spry_test_check(spry_recv(s, &m, SPRY_FLAG_NONBLOCK), SPRY_EAGAIN);
 	spry_close(s);
 }
@@ -537,7 +519,7 @@ static void
 test_pattern_rep(void **state)
 {
 	spry_socket *s;
-	spry_msg    *m = msg_of(1);
+	spry_msg    *m = spry_test_u32_msg(1);
 
 	(void)state;
 	pattern_row(SPRY_REP0, true, true);
@@ -593,7 +575,7 @@ static void
 test_pattern_respondent(void **state)
 {
 	spry_socket *s;
-	spry_msg    *m = msg_of(1);
+	spry_msg    *m = spry_test_u32_msg(1);
 
 	(void)state;
 	pattern_row(SPRY_RESPONDENT0, true, true);
@@ -641,7 +623,7 @@ st_produce(void *arg)
 
 	for (uint32_t i = 0; i < ST_PER; i++) {
 		spry_ctx *ctx = NULL;
-		spry_msg *m   = msg_of(i);
+		spry_msg *m   = spry_test_u32_msg(i);
 		int       k   = (int)(rand_r(&seed) % ST_SOCKS), rv;
 
 		if (rand_r(&seed) % 8 == 0) {

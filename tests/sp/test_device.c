@@ -26,26 +26,12 @@ down(void **state)
 	return spry_test_down(state);
 }
 
-static spry_msg *
-msg_of(uint32_t v)
-{
-	spry_msg *m;
-
-	assert_int_equal(spry_msg_alloc(&m, 0), 0);
-	assert_int_equal(spry_msg_append_u32(m, v), 0);
-	return m;
-}
-
-/* The body's value; frees m. */
+/* The value of a message that holds exactly one word (freed). */
 static uint32_t
 val_of(spry_msg *m)
 {
-	uint32_t v;
-
 	assert_int_equal(spry_msg_len(m), 4);
-	assert_int_equal(spry_msg_trim_u32(m, &v), 0);
-	spry_msg_free(m);
-	return v;
+	return spry_test_u32_val(m);
 }
 
 /* The hop word of a message received on a raw PAIR1 socket. */
@@ -166,11 +152,11 @@ test_device_forwards_pair1_both_ways_adding_a_hop(void **state)
 
 	(void)state;
 	line_open(&l, "inproc://dev-hops-1", "inproc://dev-hops-2");
-	spry_test_check(spry_send(l.c, msg_of(1), 0), 0);
+	spry_test_check(spry_send(l.c, spry_test_u32_msg(1), 0), 0);
 	spry_test_check(spry_recv(l.e, &m, 0), 0);
 	assert_int_equal(hops_of(m), 2); /* c wrote 1, the device added 1 */
 	assert_int_equal(val_of(m), 1);
-	m = msg_of(2);
+	m = spry_test_u32_msg(2);
 	assert_int_equal(spry_msg_header_append_u32(m, 0), 0);
 	spry_test_check(spry_send(l.e, m, 0), 0);
 	spry_test_check(spry_recv(l.c, &m, 0), 0);
@@ -182,7 +168,7 @@ test_device_forwards_pair1_both_ways_adding_a_hop(void **state)
 	 */
 	spry_test_check(spry_setopt(l.c, SPRY_OPT_MAXTTL, SPRY_INT(2)), 0);
 	for (uint32_t v = 3; v <= 4; v++) {
-		m = msg_of(v);
+		m = spry_test_u32_msg(v);
 		assert_int_equal(spry_msg_header_append_u32(m, 4 - v), 0);
 		spry_test_check(spry_send(l.e, m, 0), 0);
 	}
@@ -199,7 +185,7 @@ line_produce(void *arg)
 	spry_socket *c = arg;
 
 	for (uint32_t i = 0; i < LINE_N; i++) {
-		spry_test_check(spry_send(c, msg_of(i), 0), 0);
+		spry_test_check(spry_send(c, spry_test_u32_msg(i), 0), 0);
 	}
 	return NULL;
 }
@@ -240,7 +226,7 @@ test_device_ends_when_a_socket_closes_even_while_waiting(void **state)
 	in = spry_actor_mailbox(l.dev);
 	/* e 16 + its pipe 1 + r2 2 + device 1 + 16, and room to spare. */
 	for (uint32_t i = 0; i < 40; i++) {
-		spry_test_check(spry_send(l.c, msg_of(i), 0), 0);
+		spry_test_check(spry_send(l.c, spry_test_u32_msg(i), 0), 0);
 	}
 	/*
 	 * r1 resumes its pipe only once the device's mailbox has drained to
@@ -253,7 +239,7 @@ test_device_ends_when_a_socket_closes_even_while_waiting(void **state)
 		sched_yield();
 	}
 	for (;;) {
-		spry_msg *m = msg_of(99);
+		spry_msg *m = spry_test_u32_msg(99);
 
 		spry_msg_set_socket(m, l.r1);
 		if (spry_mailbox_trysend(in, m) != 0) {
@@ -279,7 +265,7 @@ test_stopping_the_device_leaves_the_sockets(void **state)
 	spry_actor_stop(l.dev);
 	assert_int_equal(dev_wait(l.dev), SPRY_EXIT_SHUTDOWN);
 	/* No longer subscribed: r1's messages stay in its own recvbox. */
-	spry_test_check(spry_send(l.c, msg_of(9), 0), 0);
+	spry_test_check(spry_send(l.c, spry_test_u32_msg(9), 0), 0);
 	spry_test_check(spry_recv(l.r1, &m, 0), 0);
 	assert_int_equal(hops_of(m), 1);
 	assert_int_equal(val_of(m), 9);
@@ -308,7 +294,7 @@ test_requests_and_replies_go_through_a_device(void **state)
 	join("inproc://dev-rr-2", rep, rreq);
 	spry_test_check(spry_device(rrep, rreq, &dev), 0);
 	for (uint32_t i = 0; i < 100; i++) {
-		spry_test_check(spry_send(req, msg_of(i), 0), 0);
+		spry_test_check(spry_send(req, spry_test_u32_msg(i), 0), 0);
 		spry_test_check(spry_recv(rep, &m, 0), 0);
 		assert_true(spry_msg_header_len(m) > 4); /* device hop + id */
 		assert_int_equal(spry_msg_trim_u32(m, &(uint32_t){0}), 0);
@@ -341,7 +327,7 @@ test_bus_reflector_does_not_echo_to_the_sender(void **state)
 		    spry_dial(b[i], "inproc://dev-bus", NULL, 0), 0);
 	}
 	spry_test_check(spry_device(r, NULL, &dev), 0);
-	spry_test_check(spry_send(b[0], msg_of(1), 0), 0);
+	spry_test_check(spry_send(b[0], spry_test_u32_msg(1), 0), 0);
 	for (int i = 1; i < 3; i++) {
 		spry_test_check(spry_recv(b[i], &m, 0), 0);
 		assert_int_equal(val_of(m), 1);
@@ -351,10 +337,10 @@ test_bus_reflector_does_not_echo_to_the_sender(void **state)
 	 * the next, so an echo of 1 would reach b[0] ahead of 2, and one of
 	 * 2 would reach b[1] ahead of 3.
 	 */
-	spry_test_check(spry_send(b[1], msg_of(2), 0), 0);
+	spry_test_check(spry_send(b[1], spry_test_u32_msg(2), 0), 0);
 	spry_test_check(spry_recv(b[0], &m, 0), 0);
 	assert_int_equal(val_of(m), 2);
-	spry_test_check(spry_send(b[0], msg_of(3), 0), 0);
+	spry_test_check(spry_send(b[0], spry_test_u32_msg(3), 0), 0);
 	spry_test_check(spry_recv(b[1], &m, 0), 0);
 	assert_int_equal(val_of(m), 3);
 	for (uint32_t v = 2; v <= 3; v++) {
@@ -390,7 +376,7 @@ test_pubsub_goes_one_way_through_a_device(void **state)
 	join("inproc://dev-ps-2", rpub, sub);
 	spry_test_check(spry_device(rsub, rpub, &dev), 0);
 	for (uint32_t i = 0; i < 8; i++) {
-		spry_test_check(spry_send(pub, msg_of(i), 0), 0);
+		spry_test_check(spry_send(pub, spry_test_u32_msg(i), 0), 0);
 		spry_test_check(spry_recv(sub, &m, 0), 0);
 		assert_int_equal(val_of(m), i);
 	}

@@ -37,33 +37,19 @@ static const int pair_protos[] = {SPRY_PAIR0, SPRY_PAIR1};
 	     ((p) = pair_protos[i_], 1);                                      \
 	     i_++)
 
-static spry_msg *
-msg_of(uint32_t v)
-{
-	spry_msg *m;
-
-	assert_int_equal(spry_msg_alloc(&m, 0), 0);
-	assert_int_equal(spry_msg_append_u32(m, v), 0);
-	return m;
-}
-
-/* The body's value; frees m. */
+/* The value of a message that holds exactly one word (freed). */
 static uint32_t
 val_of(spry_msg *m)
 {
-	uint32_t v;
-
 	assert_int_equal(spry_msg_len(m), 4);
-	assert_int_equal(spry_msg_trim_u32(m, &v), 0);
-	spry_msg_free(m);
-	return v;
+	return spry_test_u32_val(m);
 }
 
 /* A raw PAIR1 message: hop word hops in the header, v in the body. */
 static spry_msg *
 raw_msg(uint32_t hops, uint32_t v)
 {
-	spry_msg *m = msg_of(v);
+	spry_msg *m = spry_test_u32_msg(v);
 
 	assert_int_equal(spry_msg_header_append_u32(m, hops), 0);
 	return m;
@@ -173,8 +159,10 @@ exchange(spry_socket *a, spry_socket *b, uint32_t n)
 
 	for (uint32_t r = 0; r < n; r += 8) {
 		for (uint32_t i = r; i < r + 8 && i < n; i++) {
-			spry_test_check(spry_send(a, msg_of(i), 0), 0);
-			spry_test_check(spry_send(b, msg_of(i + n), 0), 0);
+			spry_test_check(
+			    spry_send(a, spry_test_u32_msg(i), 0), 0);
+			spry_test_check(
+			    spry_send(b, spry_test_u32_msg(i + n), 0), 0);
 		}
 		for (uint32_t i = r; i < r + 8 && i < n; i++) {
 			spry_test_check(spry_recv(b, &m, 0), 0);
@@ -304,7 +292,7 @@ second_peer(int proto, const char *url)
 	await_event(ev, SPRY_PIPE_REM);
 	await_event(ev, SPRY_PIPE_ADD);
 	assert_int_equal(STAT(a, pipes), 1);
-	spry_test_check(spry_send(c, msg_of(7), 0), 0);
+	spry_test_check(spry_send(c, spry_test_u32_msg(7), 0), 0);
 	for (m = mb_get(ev); spry_msg_err(m) != 0; m = mb_get(ev)) {
 		spry_msg_free(m); /* a refused attempt's events, if any */
 	}
@@ -337,7 +325,7 @@ blocked_run(void *arg)
 	spry_msg *m = NULL;
 
 	if (b->send) {
-		m     = msg_of(99);
+		m     = spry_test_u32_msg(99);
 		b->rv = b->ctx != NULL ? spry_send_ctx(b->ctx, b->s, m) :
 		                         spry_send(b->s, m, 0);
 		if (b->rv == 0) {
@@ -367,13 +355,15 @@ open_full(int proto, uint32_t *n)
 
 	o.sendbuf = 1;
 	assert_int_equal(spry_socket_open(&s, proto, &o), 0);
-	spry_test_check(spry_send(s, msg_of(v), SPRY_FLAG_NONBLOCK), 0);
+	spry_test_check(
+	    spry_send(s, spry_test_u32_msg(v), SPRY_FLAG_NONBLOCK), 0);
 	/* Only the actor empties the buffer: then it holds message 1. */
 	while (spry_mailbox_len(spry_socket_sendbox(s, NULL)) != 0) {
 		assert_true(spry_now() < guard);
 		sched_yield();
 	}
-	while (spry_send(s, (m = msg_of(v + 1)), SPRY_FLAG_NONBLOCK) == 0) {
+	while (spry_send(s, (m = spry_test_u32_msg(v + 1)),
+	           SPRY_FLAG_NONBLOCK) == 0) {
 		v++;
 	}
 	spry_msg_free(m);
@@ -396,7 +386,7 @@ no_peer(int proto, const char *url)
 	spry_socket *a = open_full(proto, &n);
 	spry_socket *b = open_pair(proto, false);
 	blocked      w = {a, NULL, true, -1};
-	spry_msg    *m = msg_of(n + 1);
+	spry_msg    *m = spry_test_u32_msg(n + 1);
 	pthread_t    t;
 
 	spry_test_check(spry_send(a, m, SPRY_FLAG_NONBLOCK), SPRY_EAGAIN);
@@ -558,7 +548,7 @@ test_pair1_cooked_send_puts_one_hop_on_the_wire(void **state)
 {
 	spry_socket *raw    = open_pair(SPRY_PAIR1, true);
 	spry_socket *cooked = open_pair(SPRY_PAIR1, false);
-	spry_msg    *m      = msg_of(5);
+	spry_msg    *m      = spry_test_u32_msg(5);
 
 	(void)state;
 	join("inproc://pair1-wire", raw, cooked);
@@ -582,7 +572,7 @@ test_pair1_raw_send_counts_a_hop_and_checks_the_header(void **state)
 {
 	spry_socket *a = open_pair(SPRY_PAIR1, true);
 	spry_socket *b = open_pair(SPRY_PAIR1, true);
-	spry_msg    *m = msg_of(1);
+	spry_msg    *m = spry_test_u32_msg(1);
 
 	(void)state;
 	join("inproc://pair1-rawraw", a, b);

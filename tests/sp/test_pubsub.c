@@ -45,26 +45,6 @@ msg_str(const char *s)
 	return m;
 }
 
-static spry_msg *
-msg_of(uint32_t v)
-{
-	spry_msg *m;
-
-	assert_int_equal(spry_msg_alloc(&m, 0), 0);
-	assert_int_equal(spry_msg_append_u32(m, v), 0);
-	return m;
-}
-
-static uint32_t
-val_of(spry_msg *m)
-{
-	uint32_t v;
-
-	assert_int_equal(spry_msg_trim_u32(m, &v), 0);
-	spry_msg_free(m);
-	return v;
-}
-
 /* Publish the string s on pub. */
 static void
 publish(spry_socket *pub, const char *s)
@@ -173,10 +153,10 @@ test_pub_reaches_every_subscriber(void **state)
 		spry_test_check(spry_dial(sub[i], url, NULL, 0), 0);
 	}
 	for (uint32_t n = 0; n < 100; n++) {
-		spry_test_check(spry_send(pub, msg_of(n), 0), 0);
+		spry_test_check(spry_send(pub, spry_test_u32_msg(n), 0), 0);
 		for (int i = 0; i < 3; i++) { /* keep within the recvbox */
 			spry_test_check(spry_recv(sub[i], &m, 0), 0);
-			assert_int_equal(val_of(m), n);
+			assert_int_equal(spry_test_u32_val(m), n);
 		}
 	}
 	spry_socket_stats_get(pub, &st);
@@ -468,11 +448,11 @@ test_slow_subscriber_drops_and_pub_never_blocks(void **state)
 	spry_test_check(
 	    spry_setopt(pub, SPRY_OPT_SENDTIMEO, SPRY_DURATION(GUARD)), 0);
 	for (uint32_t i = 0; i < 10000; i++) {
-		spry_test_check(spry_send(pub, msg_of(i), 0), 0);
+		spry_test_check(spry_send(pub, spry_test_u32_msg(i), 0), 0);
 	}
 	await_accounted(sub, 10000);
 	while (spry_recv(sub, &m, SPRY_FLAG_NONBLOCK) == 0) {
-		int64_t v = val_of(m);
+		int64_t v = spry_test_u32_val(m);
 
 		assert_true(v > last); /* in order, no duplicates */
 		last = v;
@@ -496,7 +476,7 @@ test_pub_without_subscribers_drops(void **state)
 
 	(void)state;
 	for (uint32_t i = 0; i < 5; i++) {
-		spry_test_check(spry_send(pub, msg_of(i), 0), 0);
+		spry_test_check(spry_send(pub, spry_test_u32_msg(i), 0), 0);
 	}
 	spry_socket_stats_get(pub, &st);
 	assert_int_equal(st.sent, 0);

@@ -33,26 +33,12 @@ down(void **state)
 	return spry_test_down(state);
 }
 
-static spry_msg *
-msg_of(uint32_t v)
-{
-	spry_msg *m;
-
-	assert_int_equal(spry_msg_alloc(&m, 0), 0);
-	assert_int_equal(spry_msg_append_u32(m, v), 0);
-	return m;
-}
-
-/* The body's value; frees m. */
+/* The value of a message that holds exactly one word (freed). */
 static uint32_t
 val_of(spry_msg *m)
 {
-	uint32_t v;
-
 	assert_int_equal(spry_msg_len(m), 4);
-	assert_int_equal(spry_msg_trim_u32(m, &v), 0);
-	spry_msg_free(m);
-	return v;
+	return spry_test_u32_val(m);
 }
 
 /* The body's value; m stays the caller's. */
@@ -200,7 +186,7 @@ answer(spry_socket *rep, spry_msg *m, int how, uint32_t v)
 		spry_test_check(spry_send(rep, m, 0), 0);
 		return;
 	}
-	r = msg_of(v);
+	r = spry_test_u32_msg(v);
 	if (how == 1) { /* a fresh message with a copy of its header */
 		assert_int_equal(spry_msg_header_append(r, spry_msg_header(m),
 		                     spry_msg_header_len(m)),
@@ -220,7 +206,8 @@ test_round_trip_routes_by_the_header(void **state)
 	(void)state;
 	pair_up("inproc://rr-trip", &req, false, &rep, false);
 	for (uint32_t i = 0; i < 6; i++) {
-		spry_test_check(spry_send(req, msg_of(100 + i), 0), 0);
+		spry_test_check(
+		    spry_send(req, spry_test_u32_msg(100 + i), 0), 0);
 		spry_test_check(spry_recv(rep, &m, 0), 0);
 		/* The route: the pipe it came in on, then the request id. */
 		assert_int_equal(spry_msg_header_len(m), 8);
@@ -258,7 +245,7 @@ test_req_recv_without_a_request_is_estate(void **state)
 	pair_up("inproc://rr-req-estate", &req, false, &rep, false);
 	spry_test_check(spry_recv(req, &m, 0), SPRY_ESTATE);
 	spry_test_check(spry_recv(req, &m, SPRY_FLAG_NONBLOCK), SPRY_ESTATE);
-	spry_test_check(spry_send(req, msg_of(1), 0), 0);
+	spry_test_check(spry_send(req, spry_test_u32_msg(1), 0), 0);
 	spry_test_check(spry_recv(rep, &m, 0), 0);
 	spry_test_check(spry_send(rep, m, 0), 0);
 	spry_test_check(spry_recv(req, &m, 0), 0);
@@ -270,7 +257,7 @@ test_req_recv_without_a_request_is_estate(void **state)
 		spry_mailbox *mb;
 
 		assert_int_equal(spry_mailbox_open(&mb, 4), 0);
-		m = msg_of(2);
+		m = spry_test_u32_msg(2);
 		assert_int_equal(spry_msg_set_reply(m, mb), 0);
 		spry_test_check(spry_send(req, m, 0), 0);
 		spry_test_check(spry_recv(req, &m, 0), SPRY_ESTATE);
@@ -292,13 +279,13 @@ test_rep_send_without_a_request_is_estate(void **state)
 
 	(void)state;
 	pair_up("inproc://rr-rep-estate", &req, false, &rep, false);
-	r = msg_of(9);
+	r = spry_test_u32_msg(9);
 	spry_test_check(spry_send(rep, r, 0), SPRY_ESTATE);
-	spry_test_check(spry_send(req, msg_of(1), 0), 0);
+	spry_test_check(spry_send(req, spry_test_u32_msg(1), 0), 0);
 	spry_test_check(spry_recv(rep, &m, 0), 0);
 	spry_msg_free(m);
 	spry_test_check(spry_send(rep, r, 0), 0); /* answers the last one */
-	r = msg_of(10);
+	r = spry_test_u32_msg(10);
 	spry_test_check(spry_send(rep, r, 0), SPRY_ESTATE); /* only once */
 	/* A header that cannot name a pipe. */
 	assert_int_equal(spry_msg_header_append(r, "ab", 2), 0);
@@ -337,18 +324,18 @@ test_a_waiting_reply_keeps_its_requester(void **state)
 	 * REP side of it cannot take more for now. */
 	assert_int_equal(spry_mailbox_open(&mb, 2), 0);
 	for (uint32_t i = 0; i < 3; i++) {
-		m = msg_of(i);
+		m = spry_test_u32_msg(i);
 		assert_int_equal(spry_msg_set_reply(m, mb), 0);
 		spry_test_check(spry_send(req1, m, 0), 0);
 	}
 	echo_n(rep, 3);
 	/* Request A from req1; its reply (empty header) has to wait. */
-	spry_test_check(spry_send(req1, msg_of(10), 0), 0);
+	spry_test_check(spry_send(req1, spry_test_u32_msg(10), 0), 0);
 	spry_test_check(spry_recv(rep, &m, 0), 0);
 	spry_msg_free(m);
-	spry_test_check(spry_send(rep, msg_of(11), 0), 0);
+	spry_test_check(spry_send(rep, spry_test_u32_msg(11), 0), 0);
 	/* Request B from req2 comes in meanwhile: the last one now. */
-	spry_test_check(spry_send(req2, msg_of(20), 0), 0);
+	spry_test_check(spry_send(req2, spry_test_u32_msg(20), 0), 0);
 	spry_test_check(spry_recv(rep, &m, 0), 0);
 	spry_msg_free(m);
 	for (int i = 0; i < 3; i++) { /* room: the waiting reply goes */
@@ -358,7 +345,8 @@ test_a_waiting_reply_keeps_its_requester(void **state)
 	spry_test_check(spry_recv(req1, &m, 0), 0);
 	assert_int_equal(val_of(m), 11); /* A's answer reached A */
 	spry_test_check(spry_recv(req2, &m, SPRY_FLAG_NONBLOCK), SPRY_EAGAIN);
-	spry_test_check(spry_send(rep, msg_of(21), 0), 0); /* answers B */
+	spry_test_check(
+	    spry_send(rep, spry_test_u32_msg(21), 0), 0); /* answers B */
 	spry_test_check(spry_recv(req2, &m, 0), 0);
 	assert_int_equal(val_of(m), 21);
 	spry_close(req1);
@@ -375,9 +363,9 @@ test_a_new_request_cancels_the_old_one(void **state)
 
 	(void)state;
 	pair_up("inproc://rr-cancel", &req, false, &rep, false);
-	spry_test_check(spry_send(req, msg_of(1), 0), 0);
+	spry_test_check(spry_send(req, spry_test_u32_msg(1), 0), 0);
 	spry_test_check(spry_recv(rep, &a, 0), 0);
-	spry_test_check(spry_send(req, msg_of(2), 0), 0);
+	spry_test_check(spry_send(req, spry_test_u32_msg(2), 0), 0);
 	spry_test_check(spry_recv(rep, &b, 0), 0);
 	assert_int_not_equal(hdr_word(a, 1), hdr_word(b, 1));
 	/* The old request's reply comes first, on the same pipe: dropped. */
@@ -405,7 +393,7 @@ test_a_request_is_resent_after_the_resend_time(void **state)
 	spry_test_check(spry_setopt(req, SPRY_OPT_RESENDTIME,
 	                    SPRY_DURATION(SPRY_MSEC(20))),
 	    0);
-	spry_test_check(spry_send(req, msg_of(42), 0), 0);
+	spry_test_check(spry_send(req, spry_test_u32_msg(42), 0), 0);
 	spry_test_check(spry_recv(rep, &m1, 0), 0); /* not answered */
 	spry_test_check(spry_recv(rep, &m2, 0), 0); /* so it comes again */
 	assert_int_equal(spry_msg_header_len(m2), 8);
@@ -416,7 +404,7 @@ test_a_request_is_resent_after_the_resend_time(void **state)
 	assert_int_equal(val_of(m), 42);
 	/* The first copy's answer is a duplicate: dropped, counted. */
 	spry_test_check(spry_send(rep, m1, 0), 0);
-	spry_test_check(spry_send(req, msg_of(43), 0), 0);
+	spry_test_check(spry_send(req, spry_test_u32_msg(43), 0), 0);
 	for (;;) { /* late copies of 42 may still be queued */
 		spry_test_check(spry_recv(rep, &m, 0), 0);
 		if (val_of_keep(m) == 43) {
@@ -454,7 +442,7 @@ test_a_request_is_resent_when_its_pipe_closes(void **state)
 	}
 	spry_test_check(spry_dial(req, "inproc://rr-lose-0", NULL, 0), 0);
 	spry_test_check(spry_dial(req, "inproc://rr-lose-1", NULL, 0), 0);
-	spry_test_check(spry_send(req, msg_of(7), 0), 0);
+	spry_test_check(spry_send(req, spry_test_u32_msg(7), 0), 0);
 	m1    = mb_recv_data(mb);
 	got   = spry_msg_socket(m1);
 	other = got == rep[0] ? rep[1] : rep[0];
@@ -592,7 +580,7 @@ test_many_requesters_share_one_socket(void **state)
 static spry_msg *
 raw_request(int words, uint32_t v)
 {
-	spry_msg *m = msg_of(v);
+	spry_msg *m = spry_test_u32_msg(v);
 
 	for (int i = 1; i < words; i++) {
 		assert_int_equal(
@@ -670,7 +658,7 @@ test_malformed_headers_close_the_pipe(void **state)
 	pair_up("inproc://rr-bad-req", &req, true, &rep, false);
 	assert_int_equal(spry_mailbox_open(&ev, 16), 0);
 	spry_test_check(spry_socket_subscribe(req, ev, true), 0);
-	m = msg_of(0);
+	m = spry_test_u32_msg(0);
 	spry_msg_clear(m);
 	assert_int_equal(spry_msg_header_append_u32(m, 5), 0);
 	spry_test_check(spry_send(req, m, 0), 0);
@@ -683,7 +671,7 @@ test_malformed_headers_close_the_pipe(void **state)
 	pair_up("inproc://rr-bad-rep", &req, false, &rep, true);
 	assert_int_equal(spry_mailbox_open(&ev, 16), 0);
 	spry_test_check(spry_socket_subscribe(req, ev, true), 0);
-	spry_test_check(spry_send(req, msg_of(1), 0), 0);
+	spry_test_check(spry_send(req, spry_test_u32_msg(1), 0), 0);
 	spry_test_check(spry_recv(rep, &m, 0), 0);
 	assert_int_equal(spry_msg_header_len(m), 8);
 	assert_int_equal(spry_msg_header_chop(m, 4), 0); /* the id goes */
@@ -757,7 +745,8 @@ test_close_wakes_blocked_receivers(void **state)
 	spry_socket_hold(req);
 	spry_socket_hold(rep);
 	a.s = req, b.s = rep;
-	spry_test_check(spry_send(req, msg_of(1), 0), 0); /* never answered */
+	spry_test_check(
+	    spry_send(req, spry_test_u32_msg(1), 0), 0); /* never answered */
 	{
 		spry_msg *m;
 
@@ -790,7 +779,7 @@ test_close_tells_pending_reply_mailboxes(void **state)
 	(void)state;
 	pair_up("inproc://rr-close-mb", &req, false, &rep, false);
 	assert_int_equal(spry_mailbox_open(&mb, 4), 0);
-	m = msg_of(1);
+	m = spry_test_u32_msg(1);
 	assert_int_equal(spry_msg_set_reply(m, mb), 0);
 	spry_test_check(spry_send(req, m, 0), 0);
 	spry_test_check(spry_recv(rep, &m, 0), 0); /* never answered */
@@ -814,12 +803,13 @@ test_nonblocking_calls_say_eagain(void **state)
 	(void)state;
 	pair_up("inproc://rr-nb", &req, false, &rep, false);
 	spry_test_check(spry_recv(rep, &m, SPRY_FLAG_NONBLOCK), SPRY_EAGAIN);
-	spry_test_check(spry_send(req, msg_of(1), 0), 0);
+	spry_test_check(spry_send(req, spry_test_u32_msg(1), 0), 0);
 	spry_test_check(spry_recv(req, &m, SPRY_FLAG_NONBLOCK), SPRY_EAGAIN);
 	spry_close(rep);
 	/* No peer: requests queue in the send mailbox until it is full,
 	 * and the default one counts as out (no SPRY_ESTATE). */
-	while ((rv = spry_send(req, m = msg_of(2), SPRY_FLAG_NONBLOCK)) == 0) {
+	while ((rv = spry_send(
+	            req, m = spry_test_u32_msg(2), SPRY_FLAG_NONBLOCK)) == 0) {
 		n++;
 	}
 	spry_test_check(rv, SPRY_EAGAIN);
@@ -844,7 +834,7 @@ test_receive_timeouts(void **state)
 	    spry_setopt(rep, SPRY_OPT_RECVTIMEO, SPRY_DURATION(SPRY_MSEC(10))),
 	    0);
 	spry_test_check(spry_recv(rep, &m, 0), SPRY_ETIMEDOUT);
-	spry_test_check(spry_send(req, msg_of(1), 0), 0);
+	spry_test_check(spry_send(req, spry_test_u32_msg(1), 0), 0);
 	spry_test_check(spry_recv(rep, &m, 0), 0);
 	spry_msg_free(m); /* never answered */
 	spry_test_check(spry_recv(req, &m, 0), SPRY_ETIMEDOUT);
@@ -863,7 +853,7 @@ test_a_ctx_cancels_blocked_receivers(void **state)
 	(void)state;
 	pair_up("inproc://rr-ctx", &req, false, &rep, false);
 	assert_int_equal(spry_ctx_with_cancel(&ctx, NULL), 0);
-	spry_test_check(spry_send(req, msg_of(1), 0), 0);
+	spry_test_check(spry_send(req, spry_test_u32_msg(1), 0), 0);
 	{
 		spry_msg *m;
 
@@ -972,7 +962,7 @@ test_raw_sockets_show_and_take_headers(void **state)
 	(void)state;
 	pair_up("inproc://rr-raw", &req, true, &rep, true);
 	/* Raw REQ sends only what carries a backtrace. */
-	m = msg_of(1);
+	m = spry_test_u32_msg(1);
 	spry_test_check(spry_send(req, m, 0), SPRY_EINVAL);
 	assert_int_equal(spry_msg_header_append(m, "abc", 3), 0);
 	spry_test_check(spry_send(req, m, 0), SPRY_EINVAL);
@@ -995,7 +985,7 @@ test_raw_sockets_show_and_take_headers(void **state)
 	/* No state: raw REQ never says SPRY_ESTATE. */
 	spry_test_check(spry_recv(req, &m, SPRY_FLAG_NONBLOCK), SPRY_EAGAIN);
 	/* Raw REP has no last request; a gone pipe drops the reply. */
-	m = msg_of(2);
+	m = spry_test_u32_msg(2);
 	spry_test_check(spry_send(rep, m, 0), SPRY_EINVAL);
 	assert_int_equal(spry_msg_header_append_u32(m, pipe ^ 0x1234u), 0);
 	assert_int_equal(spry_msg_header_append_u32(m, 0x80000001u), 0);
@@ -1016,7 +1006,7 @@ test_a_reply_for_a_gone_requester_is_dropped(void **state)
 	pair_up("inproc://rr-gone", &req, false, &rep, false);
 	assert_int_equal(spry_mailbox_open(&ev, 16), 0);
 	spry_test_check(spry_socket_subscribe(rep, ev, true), 0);
-	spry_test_check(spry_send(req, msg_of(1), 0), 0);
+	spry_test_check(spry_send(req, spry_test_u32_msg(1), 0), 0);
 	m = mb_recv_data(ev);
 	spry_close(req);
 	await_event(ev, SPRY_PIPE_REM);

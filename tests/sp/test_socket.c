@@ -27,26 +27,6 @@ down(void **state)
 	return spry_test_down(state);
 }
 
-static spry_msg *
-msg_of(uint32_t v)
-{
-	spry_msg *m;
-
-	assert_int_equal(spry_msg_alloc(&m, 0), 0);
-	assert_int_equal(spry_msg_append_u32(m, v), 0);
-	return m;
-}
-
-static uint32_t
-val_of(spry_msg *m)
-{
-	uint32_t v;
-
-	assert_int_equal(spry_msg_trim_u32(m, &v), 0);
-	spry_msg_free(m);
-	return v;
-}
-
 /* A PUSH dialing a PULL on url. */
 static void
 pipeline(const char *url, spry_socket **push, spry_socket **pull)
@@ -129,13 +109,13 @@ test_push_pull_exchange_with_metadata(void **state)
 	(void)state;
 	pipeline("inproc://meta", &push, &pull);
 	for (uint32_t i = 0; i < 1000; i++) {
-		spry_test_check(spry_send(push, msg_of(i), 0), 0);
+		spry_test_check(spry_send(push, spry_test_u32_msg(i), 0), 0);
 		spry_test_check(spry_recv(pull, &m, 0), 0);
 		assert_ptr_equal(spry_msg_socket(m), pull);
 		assert_true(spry_msg_pipe(m) != 0);
 		assert_string_equal(spry_msg_peer(m), "inproc://meta");
 		assert_int_equal(spry_msg_header_len(m), 0);
-		assert_int_equal(val_of(m), i);
+		assert_int_equal(spry_test_u32_val(m), i);
 	}
 	spry_socket_stats_get(push, &st);
 	assert_int_equal(st.sent, 1000);
@@ -150,7 +130,7 @@ static void
 test_wrong_direction_is_refused(void **state)
 {
 	spry_socket *push, *pull;
-	spry_msg    *m   = msg_of(1);
+	spry_msg    *m   = spry_test_u32_msg(1);
 	int          err = 0;
 
 	(void)state;
@@ -187,7 +167,7 @@ test_nonblocking_and_timeouts(void **state)
 	    0);
 	spry_test_check(spry_recv(pull, &m, 0), SPRY_ETIMEDOUT);
 	/* Fill everything: recvbox, the pipe's one message, sendbox. */
-	while ((rv = spry_send(push, (m = msg_of((uint32_t)n)),
+	while ((rv = spry_send(push, (m = spry_test_u32_msg((uint32_t)n)),
 	            SPRY_FLAG_NONBLOCK)) == 0) {
 		n++;
 	}
@@ -199,14 +179,15 @@ test_nonblocking_and_timeouts(void **state)
 	    0);
 	/* The socket may still be moving the queue along: send until a
 	 * send times out, which it must once everything is full. */
-	while ((rv = spry_send(push, (m = msg_of((uint32_t)n)), 0)) == 0) {
+	while ((rv = spry_send(
+	            push, (m = spry_test_u32_msg((uint32_t)n)), 0)) == 0) {
 		n++;
 	}
 	spry_test_check(rv, SPRY_ETIMEDOUT);
 	spry_msg_free(m);
 	for (int i = 0; i < n; i++) {
 		spry_test_check(spry_recv(pull, &m, 0), 0);
-		assert_int_equal(val_of(m), i);
+		assert_int_equal(spry_test_u32_val(m), i);
 	}
 	spry_close(push);
 	spry_close(pull);
@@ -228,7 +209,7 @@ blocked_run(void *arg)
 
 	if (b->send) { /* until the buffers are full and it blocks */
 		do {
-			m     = msg_of(7);
+			m     = spry_test_u32_msg(7);
 			b->rv = b->ctx != NULL ?
 			    spry_send_ctx(b->ctx, b->s, m) :
 			    spry_send(b->s, m, 0);
@@ -356,7 +337,7 @@ test_buffer_depth_is_fixed_once_used(void **state)
 	(void)state;
 	pipeline("inproc://depth", &push, &pull);
 	spry_test_check(spry_setopt(pull, SPRY_OPT_RECVBUF, SPRY_INT(4)), 0);
-	spry_test_check(spry_send(push, msg_of(1), 0), 0);
+	spry_test_check(spry_send(push, spry_test_u32_msg(1), 0), 0);
 	spry_test_check(spry_recv(pull, &m, 0), 0);
 	spry_msg_free(m);
 	spry_test_check(
@@ -375,13 +356,13 @@ test_send_mailbox_and_recvbox_carry_messages(void **state)
 	pipeline("inproc://boxes", &push, &pull);
 	for (uint32_t i = 0; i < 100; i++) {
 		spry_test_check(
-		    spry_mailbox_send(
-		        NULL, spry_socket_sendbox(push, NULL), msg_of(i)),
+		    spry_mailbox_send(NULL, spry_socket_sendbox(push, NULL),
+		        spry_test_u32_msg(i)),
 		    0);
 		spry_test_check(spry_mailbox_recv(NULL,
 		                    spry_socket_recvbox(pull, NULL), &item),
 		    0);
-		assert_int_equal(val_of(item), i);
+		assert_int_equal(spry_test_u32_val(item), i);
 	}
 	spry_close(push);
 	spry_close(pull);
@@ -407,14 +388,16 @@ test_fan_in_tells_the_socket_of_each_message(void **state)
 	    spry_socket_subscribe(pull[0], mb, false), SPRY_EEXIST);
 	for (int i = 0; i < 3; i++) {
 		for (uint32_t k = 0; k < 10; k++) {
-			spry_test_check(spry_send(push[i], msg_of(k), 0), 0);
+			spry_test_check(
+			    spry_send(push[i], spry_test_u32_msg(k), 0), 0);
 		}
 	}
 	for (int n = 0; n < 30; n++) {
 		spry_test_check(spry_mailbox_recv(NULL, mb, &item), 0);
 		for (int i = 0; i < 3; i++) {
 			if (spry_msg_socket(item) == pull[i]) {
-				assert_int_equal(val_of(item), seen[i]++);
+				assert_int_equal(
+				    spry_test_u32_val(item), seen[i]++);
 				item = NULL;
 				break;
 			}
@@ -486,7 +469,7 @@ test_push_takes_turns_over_ready_pulls(void **state)
 		    spry_dial(pull[i], "inproc://rr", NULL, 0), 0);
 	}
 	for (uint32_t k = 0; k < 12; k++) {
-		spry_test_check(spry_send(push, msg_of(k), 0), 0);
+		spry_test_check(spry_send(push, spry_test_u32_msg(k), 0), 0);
 	}
 	for (int i = 0; i < 3; i++) {
 		while (spry_recv(pull[i], &m, SPRY_FLAG_NONBLOCK) == 0) {
@@ -508,7 +491,7 @@ bp_produce(void *arg)
 	spry_socket *push = arg;
 
 	for (uint32_t i = 0; i < BP_COUNT; i++) {
-		spry_msg *m = msg_of(i);
+		spry_msg *m = spry_test_u32_msg(i);
 
 		if (spry_send(push, m, 0) != 0) {
 			spry_msg_free(m);
@@ -531,7 +514,7 @@ test_backpressure_loses_nothing(void **state)
 	assert_int_equal(pthread_create(&t, NULL, bp_produce, push), 0);
 	for (uint32_t i = 0; i < BP_COUNT; i++) {
 		spry_test_check(spry_recv(pull, &m, 0), 0);
-		if (val_of(m) != i) {
+		if (spry_test_u32_val(m) != i) {
 			fail_msg("message %u out of order", i);
 		}
 		if ((i & 1023) == 0) {

@@ -41,26 +41,6 @@ down(void **state)
 	return spry_test_down(state);
 }
 
-static spry_msg *
-msg_of(uint32_t v)
-{
-	spry_msg *m;
-
-	assert_int_equal(spry_msg_alloc(&m, 0), 0);
-	assert_int_equal(spry_msg_append_u32(m, v), 0);
-	return m;
-}
-
-static uint32_t
-val_of(spry_msg *m)
-{
-	uint32_t v;
-
-	assert_int_equal(spry_msg_trim_u32(m, &v), 0);
-	spry_msg_free(m);
-	return v;
-}
-
 /* Word i of the header of m. */
 static uint32_t
 hdr_word(spry_msg *m, size_t i)
@@ -221,7 +201,7 @@ test_three_respondents_answer_then_the_survey_ends(void **state)
 	for (int i = 0; i < 3; i++) {
 		r[i] = respondent("inproc://surv-rt", false);
 	}
-	spry_test_check(spry_send(s, msg_of(42), 0), 0);
+	spry_test_check(spry_send(s, spry_test_u32_msg(42), 0), 0);
 	for (uint32_t i = 0; i < 3; i++) {
 		spry_test_check(spry_recv(r[i], &m, 0), 0);
 		/* The route: the pipe it came in on, then the survey id. */
@@ -237,7 +217,7 @@ test_three_respondents_answer_then_the_survey_ends(void **state)
 		spry_test_check(spry_recv(s, &m, 0), 0);
 		assert_int_equal(spry_msg_header_len(m), 4);
 		assert_true(hdr_word(m, 0) & ID_BIT);
-		v = val_of(m);
+		v = spry_test_u32_val(m);
 		assert_in_range(v, 100, 102);
 		seen[v - 100]++;
 	}
@@ -265,7 +245,7 @@ test_a_late_response_is_dropped(void **state)
 	uint64_t     d0;
 
 	(void)state;
-	spry_test_check(spry_send(s, msg_of(1), 0), 0);
+	spry_test_check(spry_send(s, spry_test_u32_msg(1), 0), 0);
 	spry_test_check(spry_recv(r, &late, 0), 0);
 	/* The surveyor reports the end before the answer is sent. */
 	spry_test_check(spry_recv(s, &m, 0), SPRY_ETIMEDOUT);
@@ -274,11 +254,11 @@ test_a_late_response_is_dropped(void **state)
 	/* A second survey, answered in time, comes after it on the pipe. */
 	spry_test_check(
 	    spry_setopt(s, SPRY_OPT_SURVEYTIME, SPRY_DURATION(LONG)), 0);
-	spry_test_check(spry_send(s, msg_of(2), 0), 0);
+	spry_test_check(spry_send(s, spry_test_u32_msg(2), 0), 0);
 	spry_test_check(spry_recv(r, &m, 0), 0);
 	spry_test_check(spry_send(r, answer(m, 2), 0), 0);
 	spry_test_check(spry_recv(s, &m, 0), 0);
-	assert_int_equal(val_of(m), 2);
+	assert_int_equal(spry_test_u32_val(m), 2);
 	assert_int_equal(dropped(s), d0 + 1);
 	spry_test_check(spry_recv(s, &m, SPRY_FLAG_NONBLOCK), SPRY_EAGAIN);
 	spry_close(r);
@@ -293,16 +273,16 @@ test_a_new_survey_replaces_the_old(void **state)
 	spry_msg    *a, *b, *m;
 
 	(void)state;
-	spry_test_check(spry_send(s, msg_of(1), 0), 0);
+	spry_test_check(spry_send(s, spry_test_u32_msg(1), 0), 0);
 	spry_test_check(spry_recv(r, &a, 0), 0);
-	spry_test_check(spry_send(s, msg_of(2), 0), 0);
+	spry_test_check(spry_send(s, spry_test_u32_msg(2), 0), 0);
 	spry_test_check(spry_recv(r, &b, 0), 0);
 	assert_int_not_equal(hdr_word(a, 1), hdr_word(b, 1));
 	/* Both answers go out; only the current survey's counts. */
 	spry_test_check(spry_send(r, answer(a, 1), 0), 0);
 	spry_test_check(spry_send(r, answer(b, 2), 0), 0);
 	spry_test_check(spry_recv(s, &m, 0), 0);
-	assert_int_equal(val_of(m), 2);
+	assert_int_equal(spry_test_u32_val(m), 2);
 	assert_int_equal(dropped(s), 1);
 	spry_test_check(spry_recv(s, &m, SPRY_FLAG_NONBLOCK), SPRY_EAGAIN);
 	spry_close(r);
@@ -332,7 +312,7 @@ answer_all(spry_socket *r, uint32_t tag)
 static void
 survey_to(spry_socket *s, uint32_t i, spry_mailbox *mb)
 {
-	spry_msg *m = msg_of(i);
+	spry_msg *m = spry_test_u32_msg(i);
 
 	spry_test_check(spry_msg_set_reply(m, mb), 0);
 	if (i % 2 == 0) {
@@ -357,7 +337,7 @@ expect_answers_then_end(spry_socket *s, uint32_t i, spry_mailbox *mb)
 		m = mb_recv(mb);
 		assert_ptr_equal(spry_msg_socket(m), s);
 		assert_int_equal(spry_msg_err(m), 0);
-		v = val_of(m);
+		v = spry_test_u32_val(m);
 		assert_true(v == i + 1000 || v == i + 2000);
 		from[v / 2000] = true;
 	}
@@ -401,7 +381,7 @@ test_surveys_with_reply_mailboxes_run_side_by_side(void **state)
 static void
 survey_answered(spry_socket *s, spry_socket **r, spry_mailbox *mb)
 {
-	spry_msg *m = msg_of(1);
+	spry_msg *m = spry_test_u32_msg(1);
 
 	spry_test_check(spry_msg_set_reply(m, mb), 0);
 	spry_test_check(spry_send(s, m, 0), 0);
@@ -457,7 +437,7 @@ test_close_ends_surveys_with_reply_mailboxes(void **state)
 {
 	spry_socket  *s  = surveyor("inproc://surv-mclose", false, LONG);
 	spry_mailbox *mb = reply_box();
-	spry_msg     *m  = msg_of(1);
+	spry_msg     *m  = spry_test_u32_msg(1);
 
 	(void)state;
 	spry_test_check(spry_msg_set_reply(m, mb), 0);
@@ -473,7 +453,7 @@ static void
 test_respondent_answers_what_it_received(void **state)
 {
 	spry_socket *r = open_sock(SPRY_RESPONDENT0, false), *s;
-	spry_msg    *m = msg_of(1);
+	spry_msg    *m = spry_test_u32_msg(1);
 
 	(void)state;
 	/* Nothing to answer yet. */
@@ -482,18 +462,18 @@ test_respondent_answers_what_it_received(void **state)
 	spry_test_check(spry_recv(r, &m, SPRY_FLAG_NONBLOCK), SPRY_EAGAIN);
 	s = surveyor("inproc://surv-mem", false, LONG);
 	spry_test_check(spry_dial(r, "inproc://surv-mem", NULL, 0), 0);
-	spry_test_check(spry_send(s, msg_of(5), 0), 0);
+	spry_test_check(spry_send(s, spry_test_u32_msg(5), 0), 0);
 	spry_test_check(spry_recv(r, &m, 0), 0);
 	spry_msg_free(m);
 	/* A fresh message answers the last survey, once. */
-	spry_test_check(spry_send(r, msg_of(7), 0), 0);
-	m = msg_of(8);
+	spry_test_check(spry_send(r, spry_test_u32_msg(7), 0), 0);
+	m = spry_test_u32_msg(8);
 	spry_test_check(spry_send(r, m, 0), SPRY_ESTATE);
 	spry_msg_free(m);
 	spry_test_check(spry_recv(s, &m, 0), 0);
-	assert_int_equal(val_of(m), 7);
+	assert_int_equal(spry_test_u32_val(m), 7);
 	/* Headers that are no route are refused; m stays the caller's. */
-	m = msg_of(9);
+	m = spry_test_u32_msg(9);
 	assert_int_equal(spry_msg_header_append_u32(m, 5), 0);
 	spry_test_check(spry_send(r, m, 0), SPRY_EINVAL);
 	assert_int_equal(spry_msg_header_append_u32(m, 6), 0);
@@ -518,7 +498,7 @@ test_an_answer_whose_surveyor_left_is_dropped(void **state)
 	spry_time         end = spry_now() + GUARD;
 
 	(void)state;
-	spry_test_check(spry_send(s, msg_of(1), 0), 0);
+	spry_test_check(spry_send(s, spry_test_u32_msg(1), 0), 0);
 	spry_test_check(spry_recv(r, &m, 0), 0);
 	spry_close(s);
 	do {
@@ -544,7 +524,7 @@ test_recv_without_a_survey_is_a_state_error(void **state)
 	spry_test_check(
 	    spry_setopt(s, SPRY_OPT_SURVEYTIME, SPRY_DURATION(SPRY_MSEC(20))),
 	    0);
-	spry_test_check(spry_send(s, msg_of(1), 0), 0);
+	spry_test_check(spry_send(s, spry_test_u32_msg(1), 0), 0);
 	assert_int_equal(dropped(s), 1);
 	spry_test_check(spry_recv(s, &m, 0), SPRY_ETIMEDOUT);
 	spry_close(s);
@@ -621,7 +601,7 @@ test_close_wakes_blocked_receivers(void **state)
 	spry_msg    *m;
 
 	(void)state;
-	spry_test_check(spry_send(s, msg_of(1), 0), 0);
+	spry_test_check(spry_send(s, spry_test_u32_msg(1), 0), 0);
 	spry_socket_hold(s);
 	spry_socket_hold(r);
 	spry_test_check(end_blocked(s, NULL), SPRY_ECLOSED);
@@ -641,7 +621,7 @@ test_ctx_cancels_blocked_receivers(void **state)
 	spry_msg    *m;
 
 	(void)state;
-	spry_test_check(spry_send(s, msg_of(1), 0), 0);
+	spry_test_check(spry_send(s, spry_test_u32_msg(1), 0), 0);
 	assert_int_equal(spry_ctx_with_cancel(&ctx, NULL), 0);
 	spry_test_check(end_blocked(s, ctx), SPRY_ECANCELED);
 	spry_ctx_release(ctx);
@@ -664,7 +644,8 @@ test_nonblocking_and_receive_timeouts(void **state)
 
 	(void)state;
 	spry_test_check(spry_recv(r, &m, SPRY_FLAG_NONBLOCK), SPRY_EAGAIN);
-	spry_test_check(spry_send(s, msg_of(1), SPRY_FLAG_NONBLOCK), 0);
+	spry_test_check(
+	    spry_send(s, spry_test_u32_msg(1), SPRY_FLAG_NONBLOCK), 0);
 	spry_test_check(spry_recv(s, &m, SPRY_FLAG_NONBLOCK), SPRY_EAGAIN);
 	spry_test_check(spry_setopt(s, SPRY_OPT_RECVTIMEO, v), 0);
 	spry_test_check(spry_setopt(r, SPRY_OPT_RECVTIMEO, v), 0);
@@ -724,7 +705,7 @@ test_raw_surveyor_sees_the_backtrace(void **state)
 {
 	spry_socket *x = surveyor("inproc://surv-xs", true, 0);
 	spry_socket *r = respondent("inproc://surv-xs", false);
-	spry_msg    *m = msg_of(1);
+	spry_msg    *m = spry_test_u32_msg(1);
 
 	(void)state;
 	/* No state: nothing to wait for, no survey needed. */
@@ -741,7 +722,7 @@ test_raw_surveyor_sees_the_backtrace(void **state)
 	spry_test_check(spry_recv(x, &m, 0), 0);
 	assert_int_equal(spry_msg_header_len(m), 4);
 	assert_int_equal(hdr_word(m, 0), ID_BIT | 0x123);
-	assert_int_equal(val_of(m), 2);
+	assert_int_equal(spry_test_u32_val(m), 2);
 	spry_close(r);
 	spry_close(x);
 }
@@ -754,13 +735,13 @@ test_raw_respondent_routes_by_its_header(void **state)
 	spry_msg    *m, *bad;
 
 	(void)state;
-	spry_test_check(spry_send(s, msg_of(3), 0), 0);
+	spry_test_check(spry_send(s, spry_test_u32_msg(3), 0), 0);
 	spry_test_check(spry_recv(x, &m, 0), 0);
 	assert_int_equal(spry_msg_header_len(m), 8);
 	assert_int_equal(hdr_word(m, 0), spry_msg_pipe(m));
 	assert_true(hdr_word(m, 1) & ID_BIT);
 	/* No memory in raw mode: an empty header is no route. */
-	bad = msg_of(4);
+	bad = spry_test_u32_msg(4);
 	spry_test_check(spry_send(x, bad, 0), SPRY_EINVAL);
 	/* A route to a pipe that does not exist goes nowhere. */
 	assert_int_equal(
@@ -770,7 +751,7 @@ test_raw_respondent_routes_by_its_header(void **state)
 	assert_int_equal(dropped(x), 1);
 	spry_test_check(spry_send(x, answer(m, 4), 0), 0);
 	spry_test_check(spry_recv(s, &m, 0), 0);
-	assert_int_equal(val_of(m), 4);
+	assert_int_equal(spry_test_u32_val(m), 4);
 	spry_close(x);
 	spry_close(s);
 }
@@ -780,7 +761,7 @@ test_too_many_hops_are_dropped(void **state)
 {
 	spry_socket *x = surveyor("inproc://surv-ttl", true, 0);
 	spry_socket *r = respondent("inproc://surv-ttl", false);
-	spry_msg    *m = msg_of(1);
+	spry_msg    *m = spry_test_u32_msg(1);
 
 	(void)state;
 	spry_test_check(spry_setopt(r, SPRY_OPT_MAXTTL, SPRY_INT(2)), 0);
@@ -788,7 +769,7 @@ test_too_many_hops_are_dropped(void **state)
 	assert_int_equal(spry_msg_header_append_u32(m, 2), 0);
 	assert_int_equal(spry_msg_header_append_u32(m, ID_BIT | 1), 0);
 	spry_test_check(spry_send(x, m, 0), 0);
-	m = msg_of(2);
+	m = spry_test_u32_msg(2);
 	assert_int_equal(spry_msg_header_append_u32(m, 1), 0);
 	assert_int_equal(spry_msg_header_append_u32(m, ID_BIT | 2), 0);
 	spry_test_check(spry_send(x, m, 0), 0);
@@ -797,7 +778,7 @@ test_too_many_hops_are_dropped(void **state)
 	assert_int_equal(spry_msg_header_len(m), 12);
 	assert_int_equal(hdr_word(m, 1), 1);
 	assert_int_equal(hdr_word(m, 2), ID_BIT | 2);
-	assert_int_equal(val_of(m), 2);
+	assert_int_equal(spry_test_u32_val(m), 2);
 	assert_int_equal(dropped(r), 1);
 	spry_test_check(spry_recv(r, &m, SPRY_FLAG_NONBLOCK), SPRY_EAGAIN);
 	spry_close(r);

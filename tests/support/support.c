@@ -98,3 +98,23 @@ spry_test_await_waiters(spry_mailbox *mb, int dir, size_t n)
 	}
 	return true;
 }
+
+spry_msg *
+spry_test_u32_msg(uint32_t v)
+{
+	spry_msg *m;
+
+	assert_int_equal(spry_msg_alloc(&m, 0), 0);
+	assert_int_equal(spry_msg_append_u32(m, v), 0);
+	return m;
+}
+
+uint32_t
+spry_test_u32_val(spry_msg *m)
+{
+	uint32_t v;
+
+	assert_int_equal(spry_msg_trim_u32(m, &v), 0);
+	spry_msg_free(m);
+	return v;
+}

@@ -53,6 +53,18 @@ size_t spry_test_waiters(spry_mailbox *mb, int dir);
  */
 bool spry_test_await_waiters(spry_mailbox *mb, int dir, size_t n);
 
+/*
+ * spry_test_u32_msg makes a message whose body is the big-endian word v;
+ * the caller owns it. Asserts on failure.
+ */
+spry_msg *spry_test_u32_msg(uint32_t v);
+
+/*
+ * spry_test_u32_val takes the first word off m's body, frees m and
+ * returns the word. Asserts on failure.
+ */
+uint32_t spry_test_u32_val(spry_msg *m);
+
 /* spry_test_check: assert that a spry call returned want, naming both. */
 #define spry_test_check(call, want)                                           \
 	do {                                                                  \
