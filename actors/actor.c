@@ -180,10 +180,11 @@ spry__actor_post(spry_actor *a, uint32_t bits)
 }
 
 void
-spry__actor_mb_notify(spry_mailbox *mb)
+spry__actor_mb_notify(spry_mailbox *mb, bool blocking)
 {
 	spry_actor *a = actor_of_mb(mb);
 
+	(void)blocking;
 	actor_wake(a, tls_self != NULL);
 }
 

@@ -111,9 +111,10 @@ void spry__actor_selfdrain(spry_actor *self);
 
 /*
  * spry__actor_mb_notify is the notify hook of actor mailboxes (it
- * schedules the actor); an owner that filters notes calls it itself.
+ * schedules the actor, whoever put the item); an owner that filters
+ * notes calls it itself.
  */
-void spry__actor_mb_notify(spry_mailbox *mb);
+void spry__actor_mb_notify(spry_mailbox *mb, bool blocking);
 
 /* spry__actor_state returns the state pointer a was spawned with. */
 static inline void *

@@ -15,7 +15,10 @@
  *                   spry_mailbox_send on the sendbox and spry_mailbox_recv
  *                   on the recvbox, the same through spry_send/spry_recv,
  *                   and the difference (the overhead of the mailbox path;
- *                   its ratio= is async/sync). No Go peer.
+ *                   its ratio= is async/sync). A blocking
+ *                   spry_mailbox_send sends on the producer's thread
+ *                   when nothing is queued (a trysend would only queue
+ *                   and wake the socket's actor). No Go peer.
  *   async_select<N> one message delivered through spry_select over the
  *                   recvboxes of N PULL sockets, N = 1, 16, 256, one of
  *                   them (chosen at random) holding a message and the

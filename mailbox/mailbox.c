@@ -384,6 +384,12 @@ mb_after_recv(spry_mailbox *mb)
 int
 spry_mailbox_trysend(spry_mailbox *mb, void *item)
 {
+	return spry__mailbox_put(mb, item, false);
+}
+
+int
+spry__mailbox_put(spry_mailbox *mb, void *item, bool blocking)
+{
 	uint32_t *seq;
 	void     *ring;
 	uint64_t  h;
@@ -416,7 +422,7 @@ spry_mailbox_trysend(spry_mailbox *mb, void *item)
 	ring_items(ring)[i] = item;
 	spry__store_rel(&seq[i], pos + 1);
 	if (mb->notify != NULL) {
-		mb->notify(mb);
+		mb->notify(mb, blocking);
 	}
 	if ((h & ~SPRY__MB_POS) != 0) {
 		mb_after_send(mb);
@@ -483,7 +489,7 @@ spry_mailbox_close(spry_mailbox *mb)
 	mb_update_flags(mb);
 	mb_unlock(mb);
 	if (mb->notify != NULL) {
-		mb->notify(mb);
+		mb->notify(mb, false);
 	}
 }
 

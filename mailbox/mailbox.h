@@ -67,9 +67,13 @@ typedef struct spry__waiter {
 
 /*
  * spry__mailbox_notify_fn: the owner hook, called after every successful
- * send; actors use it to get scheduled.
+ * send (and on close); actors use it to get scheduled. `blocking` tells
+ * that the item came from a blocking spry_mailbox_send: that caller has
+ * time to spend, so an owner may do the item's work on its thread (a
+ * socket sends it) instead of waking a worker. A trysend or a select
+ * case only queues: it must cost a channel operation and nothing more.
  */
-typedef void (*spry__mailbox_notify_fn)(spry_mailbox *mb);
+typedef void (*spry__mailbox_notify_fn)(spry_mailbox *mb, bool blocking);
 
 /*
  * spry__mailbox_free_fn: frees a mailbox's storage when its last
@@ -136,6 +140,12 @@ void spry__mailbox_drain(spry_mailbox *mb);
 
 /* spry__mailbox_empty tells whether nothing is queued (a snapshot). */
 bool spry__mailbox_empty(spry_mailbox *mb);
+
+/*
+ * spry__mailbox_put is spry_mailbox_trysend that tells the owner hook
+ * whether the caller is a blocking send (see spry__mailbox_notify_fn).
+ */
+int spry__mailbox_put(spry_mailbox *mb, void *item, bool blocking);
 
 /*
  * spry__mailbox_ready tells whether an operation in direction dir

@@ -375,7 +375,7 @@ spry_mailbox_send(spry_ctx *ctx, spry_mailbox *mb, void *item)
 	if (mb == NULL) {
 		return SPRY_EINVAL;
 	}
-	if ((rv = spry_mailbox_trysend(mb, item)) != SPRY_EAGAIN) {
+	if ((rv = spry__mailbox_put(mb, item, true)) != SPRY_EAGAIN) {
 		return rv;
 	}
 	rv = spry_select(ctx, &c, 1, &i);

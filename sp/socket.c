@@ -321,7 +321,7 @@ spry__pipe_tx_ready_here(spry__pipe *p)
  * for nothing, once per message, while the peer is slow.
  */
 static void
-sock_sendbox_notify(spry_mailbox *mb)
+sock_sendbox_notify(spry_mailbox *mb, bool blocking)
 {
 	spry_actor  *a = (spry_actor *)((char *)mb - offsetof(spry_actor, mb));
 	spry_socket *s = spry__actor_state(a);
@@ -331,12 +331,14 @@ sock_sendbox_notify(spry_mailbox *mb)
 		return;
 	}
 	/*
-	 * Send it now, on this thread, when nothing else is sending: a
-	 * message put in the mailbox then costs what spry_send costs, not
-	 * a worker's wake-up (NF-1). Not under a socket lock (see
-	 * sock_lk_depth), and never waiting for the send lock.
+	 * A blocking spry_mailbox_send: send it now, on this thread, when
+	 * nothing else is sending. The message then costs what spry_send
+	 * costs, not a worker's wake-up, which is microseconds when the
+	 * worker is parked (NF-1). A trysend or select case only queues,
+	 * as a channel send does, and the actor sends. Not under a socket
+	 * lock (see sock_lk_depth), and never waiting for the send lock.
 	 */
-	if (sock_lk_depth == 0 && spry__spin_trylock(&s->txlk)) {
+	if (blocking && sock_lk_depth == 0 && spry__spin_trylock(&s->txlk)) {
 		bool more;
 
 		sock_drain(s);
@@ -346,7 +348,7 @@ sock_sendbox_notify(spry_mailbox *mb)
 			return;
 		}
 	}
-	spry__actor_mb_notify(mb);
+	spry__actor_mb_notify(mb, false);
 }
 
 uint64_t

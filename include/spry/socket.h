@@ -146,7 +146,11 @@ SPRY_API spry_actor *spry_socket_actor(spry_socket *s);
  * spry_socket_sendbox returns the socket's send mailbox (borrowed: hold
  * it with spry_mailbox_hold to keep it past spry_close): send a
  * spry_msg * into it and the socket's actor sends it, in order. Once
- * queued, the message belongs to the socket. Returns NULL (and sets
+ * queued, the message belongs to the socket. spry_mailbox_trysend and
+ * select send cases only queue (a channel operation: tens of ns); a
+ * blocking spry_mailbox_send that finds nothing queued and no send in
+ * progress sends the message on the calling thread, as spry_send does,
+ * which saves waking the actor. Returns NULL (and sets
  * *err to SPRY_ENOTSUP when err is not NULL) for SUB0 and PULL0, which
  * cannot send.
  */
