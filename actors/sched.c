@@ -26,6 +26,7 @@
 #include <ck_ring.h>
 #include <emmintrin.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -544,6 +545,16 @@ registry_wait_empty(spry_time deadline)
 
 /* ---- start and stop -------------------------------------------------- */
 
+/* Worker threads carry names, for top -H, perf and gdb. */
+static void
+name_worker(unsigned i)
+{
+	char name[16]; /* the kernel's limit, with the NUL */
+
+	snprintf(name, sizeof(name), "spry-w%u", i);
+	(void)pthread_setname_np(rt.workers[i].thread, name);
+}
+
 static int
 rt_start_locked(const spry_runtime_opts *opts)
 {
@@ -589,6 +600,7 @@ rt_start_locked(const spry_runtime_opts *opts)
 			spry__store_rel(&rt.running, 0);
 			return SPRY_ENOFILES;
 		}
+		name_worker(i);
 	}
 	return 0;
 }

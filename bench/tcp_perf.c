@@ -40,6 +40,7 @@
 #include "perf_ends.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -319,6 +320,69 @@ tp_run_procs(const tp_fig *f, const perf_lib *lib, const perf_args *a)
 	return f->kind == TP_THR ? c.value : v;
 }
 
+/* ---- the poller's share ------------------------------------------------- */
+
+/*
+ * spry serves every tcp and ipc connection of a process on one poller
+ * thread, "spry-poll" (transports/poll_epoll.c). A dedicated thread is
+ * only right if it is not what limits throughput, so the one-process
+ * throughput figures also print its time on a CPU as a share of spry's
+ * runs: near 100% it would be the bottleneck. Read from the thread's
+ * /proc schedstat: nanoseconds on a CPU, then waiting for one.
+ */
+typedef struct tp_cpu {
+	uint64_t run;  /* ns on a CPU */
+	uint64_t wait; /* ns runnable, waiting for a CPU */
+} tp_cpu;
+
+/* tp_poller returns the poller thread's id, or 0 before it exists. */
+static pid_t
+tp_poller(void)
+{
+	static pid_t   tid; /* found once: the poller lives for the process */
+	DIR           *d;
+	struct dirent *e;
+
+	if (tid != 0 || (d = opendir("/proc/self/task")) == NULL)
+		return tid;
+	while (tid == 0 && (e = readdir(d)) != NULL) {
+		char  path[300], comm[32] = "";
+		FILE *f;
+
+		snprintf(
+		    path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		if (fgets(comm, sizeof comm, f) != NULL &&
+		    strcmp(comm, "spry-poll\n") == 0)
+			tid = (pid_t)atoi(e->d_name);
+		fclose(f);
+	}
+	closedir(d);
+	return tid;
+}
+
+/* tp_poller_cpu reads the poller's CPU times; false if unknown. */
+static bool
+tp_poller_cpu(tp_cpu *c)
+{
+	char               path[64];
+	FILE              *f;
+	unsigned long long run, wait;
+	pid_t              tid = tp_poller();
+	bool               ok;
+
+	if (tid == 0)
+		return false;
+	snprintf(path, sizeof path, "/proc/self/task/%d/schedstat", (int)tid);
+	if ((f = fopen(path, "r")) == NULL)
+		return false;
+	ok = fscanf(f, "%llu %llu", &run, &wait) == 2;
+	fclose(f);
+	*c = (tp_cpu){run, wait};
+	return ok;
+}
+
 /* ---- figures ------------------------------------------------------------ */
 
 /* tp_run_once makes one run of f with lib and returns its value. */
@@ -368,23 +432,55 @@ tp_count(const tp_fig *f, const perf_lib *lib)
 }
 
 /*
- * tp_measure sets v[lib] to each library's median over the runs, and
- * n[lib] to the count of its timed runs.
+ * tp_spry_run makes one run of f with spry; for one-process throughput
+ * runs it also sets share[0] and share[1] to the poller's time on a CPU
+ * and waiting for one, as shares of the run's time (else NaN).
+ */
+static double
+tp_spry_run(const tp_fig *f, uint64_t count, double share[2])
+{
+	tp_cpu   c0, c1;
+	bool     watch = f->kind == TP_THR && !f->twoproc;
+	bool     ok    = watch && tp_poller_cpu(&c0);
+	uint64_t t0    = bench_now();
+	double   v     = tp_run_once(f, &perf_libs[0], count);
+	double   ns    = (double)(bench_now() - t0);
+
+	share[0] = share[1] = NAN;
+	if (ok && tp_poller_cpu(&c1)) {
+		share[0] = (double)(c1.run - c0.run) / ns;
+		share[1] = (double)(c1.wait - c0.wait) / ns;
+	}
+	return v;
+}
+
+/*
+ * tp_measure sets v[lib] to each library's median over the runs, n[lib]
+ * to the count of its timed runs, and poll[] to the medians of spry's
+ * poller shares (see tp_spry_run).
  */
 static void
-tp_measure(const tp_fig *f, double v[PERF_NLIBS], uint64_t n[PERF_NLIBS])
+tp_measure(const tp_fig *f, double v[PERF_NLIBS], uint64_t n[PERF_NLIBS],
+    double poll[2])
 {
-	double runs[PERF_NLIBS][TP_MAX_RUNS];
+	double runs[PERF_NLIBS][TP_MAX_RUNS], share[2][TP_MAX_RUNS];
 
 	for (int l = 0; l < PERF_NLIBS; l++) {
 		n[l] = bench_cfg.quick ? f->quick : tp_count(f, &perf_libs[l]);
 	}
 	for (int r = 0; r < bench_cfg.runs; r++) {
-		for (int l = 0; l < PERF_NLIBS; l++)
+		double sh[2];
+
+		runs[0][r]  = tp_spry_run(f, n[0], sh);
+		share[0][r] = sh[0];
+		share[1][r] = sh[1];
+		for (int l = 1; l < PERF_NLIBS; l++)
 			runs[l][r] = tp_run_once(f, &perf_libs[l], n[l]);
 	}
 	for (int l = 0; l < PERF_NLIBS; l++)
 		v[l] = bench_median(runs[l], bench_cfg.runs);
+	poll[0] = bench_median(share[0], bench_cfg.runs);
+	poll[1] = bench_median(share[1], bench_cfg.runs);
 }
 
 /* tp_command prints how to make one run of f by hand, with the counts. */
@@ -448,7 +544,7 @@ static void
 tp_figure(const tp_fig *f)
 {
 	char     name[64], mbs[64];
-	double   v[PERF_NLIBS], mb[PERF_NLIBS];
+	double   v[PERF_NLIBS], mb[PERF_NLIBS], poll[2];
 	uint64_t n[PERF_NLIBS];
 
 	snprintf(name, sizeof name, "%s_%s_%s%s", f->tran,
@@ -459,7 +555,7 @@ tp_figure(const tp_fig *f)
 	if (tp_cfg.only != NULL && strstr(name, tp_cfg.only) == NULL &&
 	    strstr(mbs, tp_cfg.only) == NULL)
 		return;
-	tp_measure(f, v, n);
+	tp_measure(f, v, n, poll);
 	tp_command(f, name, n);
 	if (f->kind == TP_LAT) {
 		tp_report(name, "ns", v);
@@ -470,6 +566,12 @@ tp_figure(const tp_fig *f)
 		tp_report(mbs, "MB/s", mb);
 	}
 	tp_goals(f, name, mbs, v);
+	if (!isnan(poll[0]))
+		printf(
+		    "# %s spry poller thread: on a CPU %.0f%% of the run, "
+		    "waiting for one %.0f%% (near 100%% on a CPU would make "
+		    "it the bottleneck)\n",
+		    name, 100 * poll[0], 100 * poll[1]);
 }
 
 /* ---- main --------------------------------------------------------------- */

@@ -275,6 +275,10 @@ poll_thread(void)
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	rv = pthread_create(&t, &attr, poll_main, NULL);
+	if (rv == 0) {
+		/* Named for top -H, perf and gdb: "where does tcp spend". */
+		(void)pthread_setname_np(t, "spry-poll");
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
 	return rv == 0 ? 0 : poll_errno(rv);
