@@ -507,6 +507,13 @@ spry__mailbox_empty(spry_mailbox *mb)
 	    pos + 1;
 }
 
+bool
+spry__mailbox_idle(spry_mailbox *mb)
+{
+	return (uint32_t)spry__load_acq(&mb->head) ==
+	    (uint32_t)spry__load_acq(&mb->tail);
+}
+
 size_t
 spry_mailbox_len(const spry_mailbox *mb)
 {

@@ -142,6 +142,16 @@ void spry__mailbox_drain(spry_mailbox *mb);
 bool spry__mailbox_empty(spry_mailbox *mb);
 
 /*
+ * spry__mailbox_idle tells whether nothing is queued nor being queued:
+ * no slot a send has claimed is still to be received (a snapshot). An
+ * owner that lets an item bypass the queue when it is empty must ask
+ * this, not spry__mailbox_empty: an item published behind a slot whose
+ * sender has not yet filled it is queued too, though the receiving end
+ * cannot take it yet.
+ */
+bool spry__mailbox_idle(spry_mailbox *mb);
+
+/*
  * spry__mailbox_put is spry_mailbox_trysend that tells the owner hook
  * whether the caller is a blocking send (see spry__mailbox_notify_fn).
  */

@@ -614,13 +614,19 @@ sock_send(spry_ctx *ctx, spry_socket *s, spry_msg *m, spry_time deadline,
 	if (s->proto->flags & SPRY__P_NOSEND) {
 		return SPRY_ENOTSUP;
 	}
+	/*
+	 * Bypass the send mailbox only when nothing is in it or on its way
+	 * in (spry__mailbox_idle): a put another thread has claimed but not
+	 * yet filled would hide this thread's own earlier message queued
+	 * behind it, and m would overtake that message.
+	 */
 	spry__spin_lock(&s->txlk);
-	if (s->txpend != NULL || !spry__mailbox_empty(s->sendbox)) {
+	if (s->txpend != NULL || !spry__mailbox_idle(s->sendbox)) {
 		/* Move what waits ahead of us ourselves: no thread hop. */
 		sock_drain(s);
 	}
 	rv = SPRY_EAGAIN;
-	if (s->txpend == NULL && spry__mailbox_empty(s->sendbox)) {
+	if (s->txpend == NULL && spry__mailbox_idle(s->sendbox)) {
 		rv = sock_send_now(s, m);
 	}
 	spry__spin_unlock(&s->txlk);
