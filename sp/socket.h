@@ -264,6 +264,7 @@ struct spry__pipe {
 	int  peer;                 /* peer's SP id; fixed */
 	char addr[128];            /* peer address as a URL, or ""; set by
 	                              the transport before start */
+	char        laddr[128];    /* our end's address, as addr */
 	spry__peer *addrref;       /* addr, shared with the messages;
 	                              made at start, released at free */
 };
@@ -279,7 +280,10 @@ spry__pipe_ready(const spry__pipe *p)
 	return !p->removed && !__atomic_load_n(&p->txfull, __ATOMIC_ACQUIRE);
 }
 
-/* spry__pipe_find returns the pipe of s with this id, or NULL (lk). */
+/*
+ * spry__pipe_find returns the pipe of s with this id, or NULL (lk): a
+ * pipe is in the list from its start until it is closed.
+ */
 spry__pipe *spry__pipe_find(spry_socket *s, uint32_t id);
 
 /*

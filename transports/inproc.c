@@ -150,9 +150,11 @@ inproc_connect(spry__ep *ep, spry__ep *lep)
 		spry__pipe_release(pr->end[0]);
 		return rv;
 	}
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 2; i++) { /* both ends are the listener's name */
 		(void)spry__url_format(
 		    ep->url, pr->end[i]->addr, sizeof(pr->end[i]->addr));
+		(void)spry__url_format(
+		    ep->url, pr->end[i]->laddr, sizeof(pr->end[i]->laddr));
 	}
 	/*
 	 * The listener's side first: a socket that refuses says so. Once

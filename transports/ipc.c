@@ -153,9 +153,12 @@ ipc_tune(int fd)
 	(void)fd;
 }
 
-/* Unix sockets have no peer name worth giving: the listener's path. */
+/*
+ * Both ends' address: the listener's path. A dialer's Unix socket is
+ * unnamed, so neither getsockname nor getpeername has a better one.
+ */
 static void
-ipc_peer(spry__ep *ep, int fd, char *buf, size_t len)
+ipc_name(spry__ep *ep, int fd, char *buf, size_t len)
 {
 	(void)fd;
 	if (spry__url_format(ep->url, buf, len) != 0) {
@@ -169,7 +172,8 @@ static const spry__stream_ops ipc_ops = {
     .unbind  = ipc_unbind,
     .connect = ipc_connect,
     .tune    = ipc_tune,
-    .peer    = ipc_peer,
+    .peer    = ipc_name,
+    .local   = ipc_name,
 };
 
 static int

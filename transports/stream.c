@@ -332,6 +332,7 @@ conn_hs_done(stream_conn *c)
 	}
 	spry__faa(&c->refs, 1); /* the pipe's, given back by the free op */
 	c->ops->peer(c->ep, c->item.fd, p->addr, sizeof(p->addr));
+	c->ops->local(c->ep, c->item.fd, p->laddr, sizeof(p->laddr));
 	spry__wire_dec_init(&c->dec, c->ops->ipc, c->rcvmaxsz);
 	c->pipe  = p;
 	c->state = CONN_OPEN;

@@ -51,6 +51,8 @@ typedef struct spry__stream_ops {
 	void (*tune)(int fd);
 	/* peer writes the peer's address of connection fd as a URL. */
 	void (*peer)(spry__ep *ep, int fd, char *buf, size_t len);
+	/* local writes our own address of connection fd, as peer does. */
+	void (*local)(spry__ep *ep, int fd, char *buf, size_t len);
 } spry__stream_ops;
 
 /* The tran ops of a stream transport; each does what spry__tran says. */

@@ -279,34 +279,57 @@ tcp_tune(int fd)
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 }
 
-/* tcp://192.0.2.1:5555 or tcp://[::1]:5555, or "" when unknown. */
+/* ss as tcp://192.0.2.1:5555 or tcp://[::1]:5555, or "" when unknown. */
+static void
+tcp_format(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char        host[INET6_ADDRSTRLEN];
+	const void *at;
+	uint16_t    port;
+
+	buf[0] = '\0';
+	if (ss->ss_family == AF_INET6) {
+		at   = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+		port = ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	} else if (ss->ss_family == AF_INET) {
+		at   = &((const struct sockaddr_in *)ss)->sin_addr;
+		port = ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	} else {
+		return;
+	}
+	if (inet_ntop(ss->ss_family, at, host, sizeof(host)) == NULL) {
+		return;
+	}
+	(void)snprintf(buf, len,
+	    ss->ss_family == AF_INET6 ? "tcp://[%s]:%u" : "tcp://%s:%u", host,
+	    (unsigned)port);
+}
+
 static void
 tcp_peer(spry__ep *ep, int fd, char *buf, size_t len)
 {
 	struct sockaddr_storage ss;
 	socklen_t               sl = sizeof(ss);
-	char                    host[INET6_ADDRSTRLEN];
-	const void             *at;
-	uint16_t                port;
 
 	(void)ep;
-	buf[0] = '\0';
 	if (getpeername(fd, (struct sockaddr *)&ss, &sl) != 0) {
-		return;
+		ss.ss_family = AF_UNSPEC; /* reset before it started: "" */
 	}
-	if (ss.ss_family == AF_INET6) {
-		at   = &((struct sockaddr_in6 *)&ss)->sin6_addr;
-		port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	} else {
-		at   = &((struct sockaddr_in *)&ss)->sin_addr;
-		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	tcp_format(&ss, buf, len);
+}
+
+/* The connection's own address: a wildcard listener's real one. */
+static void
+tcp_local(spry__ep *ep, int fd, char *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t               sl = sizeof(ss);
+
+	(void)ep;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
+		ss.ss_family = AF_UNSPEC;
 	}
-	if (inet_ntop(ss.ss_family, at, host, sizeof(host)) == NULL) {
-		return;
-	}
-	(void)snprintf(buf, len,
-	    ss.ss_family == AF_INET6 ? "tcp://[%s]:%u" : "tcp://%s:%u", host,
-	    (unsigned)port);
+	tcp_format(&ss, buf, len);
 }
 
 static const spry__stream_ops tcp_ops = {
@@ -316,6 +339,7 @@ static const spry__stream_ops tcp_ops = {
     .connect = tcp_connect,
     .tune    = tcp_tune,
     .peer    = tcp_peer,
+    .local   = tcp_local,
 };
 
 static int
