@@ -3,7 +3,8 @@
  * sp/option.c: socket options through one typed value (spry_optval).
  * The socket's own options are here; the protocol gets the rest. Every
  * option checks the value's type first (SPRY_EBADTYPE), then its range
- * (SPRY_EINVAL).
+ * (SPRY_EINVAL). A pipe's options (its addresses) are read here too,
+ * by pipe id, under the socket lock that guards the pipe list.
  */
 #include "sp/socket.h"
 #include "spry/error.h"
@@ -109,6 +110,8 @@ spry__opt_set(spry_socket *s, int opt, const spry_optval *v)
 	case SPRY_OPT_RAW:
 	case SPRY_OPT_PROTO:
 	case SPRY_OPT_PEER:
+	case SPRY_OPT_LOCADDR: /* a pipe's, and read only there too */
+	case SPRY_OPT_REMADDR:
 		return SPRY_EREADONLY;
 	default:
 		break;
@@ -137,10 +140,11 @@ get_dur(spry_optval *v, spry_duration d)
 	return 0;
 }
 
+/* Copy str into the caller's buffer; n becomes its length. */
 static int
-get_name(spry_socket *s, spry_optval *v)
+get_str(spry_optval *v, const char *str)
 {
-	size_t n = strlen(s->name);
+	size_t n = strlen(str);
 
 	if (v->type != SPRY_TYPE_STRING) {
 		return SPRY_EBADTYPE;
@@ -148,7 +152,7 @@ get_name(spry_socket *s, spry_optval *v)
 	if (v->u.buf.p == NULL || v->u.buf.n <= n) {
 		return SPRY_EINVAL;
 	}
-	memcpy(v->u.buf.p, s->name, n + 1);
+	memcpy(v->u.buf.p, str, n + 1);
 	v->u.buf.n = n;
 	return 0;
 }
@@ -182,7 +186,7 @@ spry__opt_get(spry_socket *s, int opt, spry_optval *v)
 	case SPRY_OPT_IPC_PERM:
 		return get_int(v, s->ipcperm);
 	case SPRY_OPT_SOCKNAME:
-		return get_name(s, v);
+		return get_str(v, s->name);
 	case SPRY_OPT_RAW:
 		if (v->type != SPRY_TYPE_BOOL) {
 			return SPRY_EBADTYPE;
@@ -193,6 +197,9 @@ spry__opt_get(spry_socket *s, int opt, spry_optval *v)
 		return get_int(v, s->proto->self);
 	case SPRY_OPT_PEER:
 		return get_int(v, s->proto->peer);
+	case SPRY_OPT_LOCADDR: /* a socket has many: spry_pipe_getopt */
+	case SPRY_OPT_REMADDR:
+		return SPRY_ENOTSUP;
 	default:
 		break;
 	}
@@ -224,6 +231,40 @@ spry_getopt(spry_socket *s, int opt, spry_optval *v)
 	}
 	spry__sock_lock(s);
 	rv = spry__opt_get(s, opt, v);
+	spry__sock_unlock(s);
+	return rv;
+}
+
+/* The address of p that opt names (fixed before p joined its socket). */
+static const char *
+pipe_addr(const spry__pipe *p, int opt)
+{
+	return opt == SPRY_OPT_LOCADDR ? p->laddr : p->addr;
+}
+
+int
+spry_pipe_getopt(spry_socket *s, uint32_t pipe, int opt, spry_optval *v)
+{
+	spry__pipe *p;
+	int         rv;
+
+	if (s == NULL || v == NULL) {
+		return SPRY_EINVAL;
+	}
+	if (opt != SPRY_OPT_LOCADDR && opt != SPRY_OPT_REMADDR) {
+		return SPRY_ENOTSUP;
+	}
+	if (v->type != SPRY_TYPE_STRING) {
+		return SPRY_EBADTYPE; /* before the pipe: a caller's mistake */
+	}
+	spry__sock_lock(s); /* keeps p in the list while we copy */
+	if (spry__sock_closed(s)) {
+		rv = SPRY_ECLOSED;
+	} else if ((p = spry__pipe_find(s, pipe)) == NULL) {
+		rv = SPRY_ENOENT;
+	} else {
+		rv = get_str(v, pipe_addr(p, opt));
+	}
 	spry__sock_unlock(s);
 	return rv;
 }

@@ -304,6 +304,12 @@ SPRY_API int spry_dialer_close(spry_dialer *d);
  *   SPRY_OPT_IPC_PERM    INT       -1        0..0777 (-1: unset); ipc
  *                                            listeners chmod their
  *                                            socket file to it
+ *   SPRY_OPT_LOCADDR     STRING    -         per pipe, read only: our
+ *                                            end's address as a URL
+ *                                            (spry_pipe_getopt)
+ *   SPRY_OPT_REMADDR     STRING    -         per pipe, read only: the
+ *                                            peer's address as a URL
+ *                                            (spry_pipe_getopt)
  *
  * Buffer depths become powers of two (rounded up). Changing a depth
  * replaces the mailbox for new messages only when it is empty;
@@ -328,6 +334,8 @@ enum spry_option {
 	SPRY_OPT_PEER,
 	SPRY_OPT_HSTIMEO,
 	SPRY_OPT_IPC_PERM,
+	SPRY_OPT_LOCADDR,
+	SPRY_OPT_REMADDR,
 };
 
 /* Value types of options. */
@@ -377,6 +385,33 @@ SPRY_API int spry_setopt(spry_socket *s, int opt, spry_optval v);
  * first (and, for STRING, its buffer). Errors: see above.
  */
 SPRY_API int spry_getopt(spry_socket *s, int opt, spry_optval *v);
+
+/*
+ * spry_pipe_getopt reads option opt of one pipe of s, named by its id
+ * (spry_msg_pipe of a message it received or of a SPRY_PIPE_ADD event),
+ * into *v, whose type (STRING) and buffer the caller sets first, as for
+ * spry_getopt. The options are a pipe's two addresses, as URLs, fixed
+ * for the pipe's life:
+ *   SPRY_OPT_LOCADDR  our end: tcp://127.0.0.1:5555 (numeric host and
+ *                     port, tcp://[::1]:5555 for IPv6), ipc:///path,
+ *                     inproc://name;
+ *   SPRY_OPT_REMADDR  the peer's end, in the same form; what
+ *                     spry_msg_peer gives for the pipe's messages.
+ * Both ends of an ipc or inproc pipe have the listener's address (Unix
+ * sockets have no name on the dialer's side); tcp names each end's own
+ * address and port. "" when the transport could not tell (a tcp
+ * connection reset as it started). Errors: SPRY_EINVAL (s or v NULL, or
+ * the buffer too small for the string and its NUL), SPRY_ENOTSUP (not a
+ * pipe option), SPRY_EBADTYPE (v not STRING), SPRY_ENOENT (no such pipe
+ * on s: unknown, another socket's, or gone, as after its SPRY_PIPE_REM
+ * event), SPRY_ECLOSED (s is closing). Both are read only: spry_setopt
+ * gives SPRY_EREADONLY for them, and spry_getopt, which reads the
+ * socket's own options, SPRY_ENOTSUP. Thread safety: any thread, at
+ * any time, also while the pipe closes: the call either copies the
+ * address or gives SPRY_ENOENT, and what it copied stays the caller's.
+ */
+SPRY_API int spry_pipe_getopt(
+    spry_socket *s, uint32_t pipe, int opt, spry_optval *v);
 
 /* spry_socket_stats: counters of one socket (a snapshot). */
 typedef struct spry_socket_stats {

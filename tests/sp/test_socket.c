@@ -3,10 +3,11 @@
  * tests/sp/test_socket.c: the socket core over inproc, through PUSH/PULL
  * and PAIR0: opening and closing, the inproc transport's errors, the
  * mailboxes (send mailbox, recvbox, subscribers, fan-in, pipe events),
- * the typed options, statistics, round robin and fair queueing, and the
- * backpressure contract (a fast PUSH moves 1 M messages through a slow
- * PULL with none lost, none duplicated, in order, memory bounded).
- * Nothing here sleeps to synchronize or asserts a duration.
+ * the typed options, a pipe's address options, statistics, round robin
+ * and fair queueing, and the backpressure contract (a fast PUSH moves
+ * 1 M messages through a slow PULL with none lost, none duplicated, in
+ * order, memory bounded). Nothing here sleeps to synchronize or asserts
+ * a duration.
  */
 #include "tests/support/support.h"
 #include "mailbox/alloc.h"
@@ -452,6 +453,142 @@ test_pipe_events_reach_subscribers(void **state)
 	spry_mailbox_release(ev);
 }
 
+/* Close ev and free the events still in it (its sockets are closed). */
+static void
+events_drop(spry_mailbox *ev)
+{
+	void *item;
+
+	spry_mailbox_close(ev);
+	while (spry_mailbox_tryrecv(ev, &item) == 0) {
+		spry_msg_free(item);
+	}
+	spry_mailbox_release(ev);
+}
+
+/* Option opt (an address) of pipe on s into buf, checking its length. */
+static int
+pipe_addr(spry_socket *s, uint32_t pipe, int opt, char *buf, size_t len)
+{
+	spry_optval v = {.type = SPRY_TYPE_STRING, .u.buf = {buf, len}};
+	int         rv;
+
+	if ((rv = spry_pipe_getopt(s, pipe, opt, &v)) == 0) {
+		assert_int_equal(v.u.buf.n, strlen(buf));
+	}
+	return rv;
+}
+
+static void
+test_pipe_options_name_both_ends(void **state)
+{
+	spry_socket  *push, *pull;
+	spry_mailbox *ev;
+	spry_msg     *m;
+	void         *item;
+	uint32_t      pipe, rpipe;
+	char          buf[64];
+
+	(void)state;
+	assert_int_equal(spry_mailbox_open(&ev, 16), 0);
+	assert_int_equal(spry_socket_open(&push, SPRY_PUSH0, NULL), 0);
+	assert_int_equal(spry_socket_open(&pull, SPRY_PULL0, NULL), 0);
+	spry_test_check(spry_socket_subscribe(push, ev, true), 0);
+	assert_int_equal(spry_listen(pull, "inproc://pipeaddr", NULL), 0);
+	assert_int_equal(spry_dial(push, "inproc://pipeaddr", NULL, 0), 0);
+	spry_test_check(spry_mailbox_recv(NULL, ev, &item), 0);
+	assert_int_equal(spry_msg_err(item), SPRY_PIPE_ADD);
+	pipe = spry_msg_pipe(item); /* the dialer's end, from its event */
+	spry_msg_free(item);
+	spry_test_check(
+	    pipe_addr(push, pipe, SPRY_OPT_LOCADDR, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "inproc://pipeaddr");
+	spry_test_check(
+	    pipe_addr(push, pipe, SPRY_OPT_REMADDR, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "inproc://pipeaddr");
+	spry_test_check(spry_send(push, spry_test_u32_msg(1), 0), 0);
+	spry_test_check(spry_recv(pull, &m, 0), 0);
+	rpipe = spry_msg_pipe(m); /* the listener's end, from a message */
+	spry_msg_free(m);
+	assert_int_not_equal(rpipe, pipe);
+	spry_test_check(
+	    pipe_addr(pull, rpipe, SPRY_OPT_REMADDR, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "inproc://pipeaddr");
+	spry_test_check(
+	    pipe_addr(pull, rpipe, SPRY_OPT_LOCADDR, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "inproc://pipeaddr");
+	/* Ids are per socket: the other end's is not pull's. */
+	spry_test_check(
+	    pipe_addr(pull, pipe, SPRY_OPT_LOCADDR, buf, sizeof(buf)),
+	    SPRY_ENOENT);
+	spry_test_check(pipe_addr(pull, 0, SPRY_OPT_LOCADDR, buf, sizeof(buf)),
+	    SPRY_ENOENT);
+	spry_close(pull);
+	spry_test_check(spry_mailbox_recv(NULL, ev, &item), 0);
+	assert_int_equal(spry_msg_err(item), SPRY_PIPE_REM);
+	assert_int_equal(spry_msg_pipe(item), pipe);
+	spry_msg_free(item);
+	spry_test_check(
+	    pipe_addr(push, pipe, SPRY_OPT_REMADDR, buf, sizeof(buf)),
+	    SPRY_ENOENT); /* gone */
+	spry_close(push);
+	events_drop(ev);
+}
+
+static void
+test_pipe_options_are_checked(void **state)
+{
+	spry_socket  *push, *pull;
+	spry_mailbox *ev;
+	void         *item;
+	uint32_t      pipe;
+	char          buf[64];
+	spry_optval   v = {.type = SPRY_TYPE_INT};
+
+	(void)state;
+	assert_int_equal(spry_mailbox_open(&ev, 16), 0);
+	assert_int_equal(spry_socket_open(&push, SPRY_PUSH0, NULL), 0);
+	assert_int_equal(spry_socket_open(&pull, SPRY_PULL0, NULL), 0);
+	spry_test_check(spry_socket_subscribe(push, ev, true), 0);
+	assert_int_equal(spry_listen(pull, "inproc://pipeopts", NULL), 0);
+	assert_int_equal(spry_dial(push, "inproc://pipeopts", NULL, 0), 0);
+	spry_test_check(spry_mailbox_recv(NULL, ev, &item), 0);
+	pipe = spry_msg_pipe(item);
+	spry_msg_free(item);
+	spry_test_check(
+	    spry_pipe_getopt(push, pipe, SPRY_OPT_LOCADDR, &v), SPRY_EBADTYPE);
+	spry_test_check(
+	    spry_pipe_getopt(push, pipe, SPRY_OPT_RECVBUF, &v), SPRY_ENOTSUP);
+	spry_test_check(
+	    spry_pipe_getopt(push, pipe, SPRY_OPT_LOCADDR, NULL), SPRY_EINVAL);
+	spry_test_check(
+	    spry_pipe_getopt(NULL, pipe, SPRY_OPT_LOCADDR, &v), SPRY_EINVAL);
+	/* "inproc://pipeopts" and its NUL need 18 bytes. */
+	spry_test_check(
+	    pipe_addr(push, pipe, SPRY_OPT_REMADDR, buf, 17), SPRY_EINVAL);
+	spry_test_check(pipe_addr(push, pipe, SPRY_OPT_REMADDR, buf, 18), 0);
+	assert_string_equal(buf, "inproc://pipeopts");
+	v = (spry_optval){.type = SPRY_TYPE_STRING, .u.buf = {NULL, 64}};
+	spry_test_check(
+	    spry_pipe_getopt(push, pipe, SPRY_OPT_REMADDR, &v), SPRY_EINVAL);
+	/* Read only, and a pipe's, not the socket's. */
+	spry_test_check(spry_setopt(push, SPRY_OPT_LOCADDR, SPRY_STRING("x")),
+	    SPRY_EREADONLY);
+	spry_test_check(spry_setopt(push, SPRY_OPT_REMADDR, SPRY_STRING("x")),
+	    SPRY_EREADONLY);
+	v = (spry_optval){.type = SPRY_TYPE_STRING, .u.buf = {buf, 64}};
+	spry_test_check(spry_getopt(push, SPRY_OPT_LOCADDR, &v), SPRY_ENOTSUP);
+	spry_test_check(spry_getopt(push, SPRY_OPT_REMADDR, &v), SPRY_ENOTSUP);
+	spry_socket_hold(push);
+	spry_close(push);
+	spry_test_check(
+	    pipe_addr(push, pipe, SPRY_OPT_REMADDR, buf, sizeof(buf)),
+	    SPRY_ECLOSED);
+	spry_socket_release(push);
+	spry_close(pull);
+	events_drop(ev);
+}
+
 static void
 test_push_takes_turns_over_ready_pulls(void **state)
 {
@@ -609,6 +746,10 @@ main(void)
 	        test_fan_in_tells_the_socket_of_each_message, up, down),
 	    cmocka_unit_test_setup_teardown(
 	        test_pipe_events_reach_subscribers, up, down),
+	    cmocka_unit_test_setup_teardown(
+	        test_pipe_options_name_both_ends, up, down),
+	    cmocka_unit_test_setup_teardown(
+	        test_pipe_options_are_checked, up, down),
 	    cmocka_unit_test_setup_teardown(
 	        test_push_takes_turns_over_ready_pulls, up, down),
 	    cmocka_unit_test_setup_teardown(

@@ -2,13 +2,15 @@
 /*
  * tests/transports/test_stream.c: the tcp and ipc transports, one battery
  * of cases run once per scheme from a table (NNG's transport tests):
- * refused dials, addresses in use, the bound address read back, messages
- * both ways, large and over-size messages, raw peers that send garbage, a
- * wrong protocol, an absurd length or half a frame, handshake deadlines on
- * both sides, a listener restarting under a dialer, hundreds of
- * connections on one listener, backpressure with bounded memory, and
- * closing mid-handshake. Then what belongs to one scheme: IPv6 and name
- * lookup for tcp, stale socket files and permissions for ipc.
+ * refused dials, addresses in use, the bound address read back, both
+ * ends' addresses read by pipe id, messages both ways, large and
+ * over-size messages, raw peers that send garbage, a wrong protocol, an
+ * absurd length or half a frame, handshake deadlines on both sides, a
+ * listener restarting under a dialer, hundreds of connections on one
+ * listener, backpressure with bounded memory, and closing
+ * mid-handshake. Then what belongs to one scheme: IPv6 (with its pipe
+ * addresses), a wildcard listener's own address and name lookup for
+ * tcp, stale socket files and permissions for ipc.
  *
  * Nothing sleeps to synchronize: tests wait for pipe events, for a
  * plain socket's end of stream or for a blocked sender, each with a
@@ -373,6 +375,67 @@ test_listener_url_reads_back(void **state)
 	    spry_listener_url(NULL, url, sizeof(url)), SPRY_EINVAL);
 	spry_test_check(spry_listener_url(l, NULL, 0), SPRY_EINVAL);
 	spry_close(a);
+}
+
+/* Address option opt of the pipe m came in on (into buf, URL_MAX). */
+static void
+pipe_addr(spry_socket *s, const spry_msg *m, int opt, char *buf)
+{
+	spry_optval v = {.type = SPRY_TYPE_STRING, .u.buf = {buf, URL_MAX}};
+
+	spry_test_check(spry_pipe_getopt(s, spry_msg_pipe(m), opt, &v), 0);
+	assert_int_equal(v.u.buf.n, strlen(buf));
+}
+
+/*
+ * b is connected to a, which listens on url: the two ends of the pipe
+ * name each other. The dialer's remote end is the listener's URL and
+ * the listener's remote end the dialer's local one (tcp: the same host,
+ * the dialer's own port; ipc: both ends are the path).
+ */
+static void
+check_pipe_addrs(spry_socket *a, spry_socket *b, const char *url)
+{
+	spry_msg *ma, *mb;
+	char   loc_a[URL_MAX], rem_a[URL_MAX], loc_b[URL_MAX], rem_b[URL_MAX];
+	size_t port; /* tcp: where the port starts */
+
+	send_val(a, 1);
+	spry_test_check(spry_recv(b, &mb, 0), 0);
+	send_val(b, 2);
+	spry_test_check(spry_recv(a, &ma, 0), 0);
+	pipe_addr(b, mb, SPRY_OPT_REMADDR, rem_b);
+	pipe_addr(b, mb, SPRY_OPT_LOCADDR, loc_b);
+	pipe_addr(a, ma, SPRY_OPT_REMADDR, rem_a);
+	pipe_addr(a, ma, SPRY_OPT_LOCADDR, loc_a);
+	assert_string_equal(rem_b, url);
+	assert_string_equal(loc_a, url);
+	assert_string_equal(rem_a, loc_b);
+	assert_string_equal(rem_b, spry_msg_peer(mb));
+	assert_string_equal(rem_a, spry_msg_peer(ma));
+	if (strncmp(url, "tcp://", 6) == 0) {
+		port = (size_t)(strrchr(url, ':') - url) + 1;
+		assert_memory_equal(loc_b, url, port); /* the same host */
+		assert_true(strtoul(loc_b + port, NULL, 10) > 0);
+		assert_string_not_equal(loc_b, url); /* another port */
+	}
+	assert_int_equal(val_of(mb), 1);
+	assert_int_equal(val_of(ma), 2);
+}
+
+static void
+test_pipe_addresses(void **state)
+{
+	const scheme *sc = *state;
+	spry_socket  *a  = open_sock(SPRY_PAIR0);
+	spry_socket  *b  = open_sock(SPRY_PAIR0);
+	char          url[URL_MAX];
+
+	(void)listen_on(sc, a, url);
+	spry_test_check(spry_dial(b, url, NULL, 0), 0);
+	check_pipe_addrs(a, b, url);
+	spry_close(a);
+	spry_close(b);
 }
 
 /* ---- moving messages ---------------------------------------------------- */
@@ -878,6 +941,36 @@ test_ipv6_loopback(void **state)
 	spry_test_check(spry_listener_url(l, url, sizeof(url)), 0);
 	assert_true(strncmp(url, "tcp://[::1]:", 12) == 0);
 	exchange(a, b, url, 10);
+	check_pipe_addrs(a, b, url);
+	spry_close(a);
+	spry_close(b);
+}
+
+/* A wildcard listener's end of a pipe is the address dialed. */
+static void
+test_wildcard_listener_names_its_end(void **state)
+{
+	spry_socket   *a = open_sock(SPRY_PAIR0);
+	spry_socket   *b = open_sock(SPRY_PAIR0);
+	spry_listener *l;
+	spry_msg      *m;
+	spry_optval    v;
+	char           url[URL_MAX], loc[URL_MAX];
+	unsigned       port;
+
+	(void)state;
+	spry_test_check(spry_listen(a, "tcp://*:0", &l), 0);
+	spry_test_check(spry_listener_url(l, url, sizeof(url)), 0);
+	assert_int_equal(sscanf(url, "tcp://:%u", &port), 1);
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", port);
+	spry_test_check(spry_dial(b, url, NULL, 0), 0);
+	send_val(b, 4);
+	spry_test_check(spry_recv(a, &m, 0), 0);
+	v = (spry_optval){.type = SPRY_TYPE_STRING, .u.buf = {loc, URL_MAX}};
+	spry_test_check(
+	    spry_pipe_getopt(a, spry_msg_pipe(m), SPRY_OPT_LOCADDR, &v), 0);
+	assert_string_equal(loc, url);
+	assert_int_equal(val_of(m), 4);
 	spry_close(a);
 	spry_close(b);
 }
@@ -991,6 +1084,7 @@ static const tcase cases[] = {
     CASE(test_dial_refused, NULL),
     CASE(test_listen_twice_in_use, NULL),
     CASE(test_listener_url_reads_back, NULL),
+    CASE(test_pipe_addresses, NULL),
     CASE(test_pair_exchange_both_ways, NULL),
     CASE(test_reqrep_round_trip, NULL),
     CASE(test_large_message_with_raised_limit, NULL),
@@ -1003,6 +1097,7 @@ static const tcase cases[] = {
     CASE(test_backpressure_bounds_memory, NULL),
     CASE(test_stream_options_checked, &scheme_tcp),
     CASE(test_ipv6_loopback, &scheme_tcp),
+    CASE(test_wildcard_listener_names_its_end, &scheme_tcp),
     CASE(test_names_and_families, &scheme_tcp),
     CASE(test_stale_socket_file, &scheme_ipc),
     CASE(test_permissions_applied, &scheme_ipc),
