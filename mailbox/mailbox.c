@@ -586,16 +586,19 @@ spry__mailbox_wait_add(spry_mailbox *mb, int dir, spry__waiter *w)
 	return 0;
 }
 
-void
+bool
 spry__mailbox_wait_del(spry_mailbox *mb, int dir, spry__waiter *w)
 {
+	bool linked;
+
 	mb_lock(mb);
-	if (w->linked) {
+	if ((linked = w->linked)) {
 		mb_unlink(
 		    dir == SPRY_SELECT_RECV ? &mb->recvq : &mb->sendq, w);
 		mb_update_flags(mb);
 	}
 	mb_unlock(mb);
+	return linked;
 }
 
 void

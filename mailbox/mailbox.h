@@ -182,8 +182,11 @@ int spry__mailbox_wait(spry_ctx *ctx, spry_time deadline, spry_select_case *c);
 /* spry__mailbox_wait_add links w for direction dir. */
 int spry__mailbox_wait_add(spry_mailbox *mb, int dir, spry__waiter *w);
 
-/* spry__mailbox_wait_del unlinks w if it is still linked. */
-void spry__mailbox_wait_del(spry_mailbox *mb, int dir, spry__waiter *w);
+/*
+ * spry__mailbox_wait_del unlinks w if it is still linked, and tells
+ * whether it was: false when a fire or a close took it off first.
+ */
+bool spry__mailbox_wait_del(spry_mailbox *mb, int dir, spry__waiter *w);
 
 /*
  * spry__mailbox_pass hands a wake-up that a waiter received but did not
