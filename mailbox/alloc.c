@@ -26,10 +26,20 @@ static int64_t alloc_live;
 void *
 spry__alloc(size_t sz)
 {
-	void *p = malloc(sz ? sz : 1);
+	void *p = spry__alloc_raw(sz);
 
 	if (p != NULL) {
 		memset(p, 0, sz);
+	}
+	return p;
+}
+
+void *
+spry__alloc_raw(size_t sz)
+{
+	void *p = malloc(sz ? sz : 1);
+
+	if (p != NULL) {
 		ALLOC_COUNT(1);
 	}
 	return p;

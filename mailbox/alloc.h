@@ -14,6 +14,13 @@
 /* spry__alloc returns zeroed memory of sz bytes, or NULL. */
 void *spry__alloc(size_t sz);
 
+/*
+ * spry__alloc_raw returns sz bytes of uninitialized memory, or NULL, for
+ * callers that write every byte before reading it (a received message's
+ * body, which read() fills: zeroing 64 KiB first only costs time).
+ */
+void *spry__alloc_raw(size_t sz);
+
 /* spry__free frees p (NULL is fine); sz is what was allocated. */
 void spry__free(void *p, size_t sz);
 

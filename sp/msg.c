@@ -68,10 +68,16 @@ msg_max(size_t a, size_t b)
 	return a > b ? a : b;
 }
 
+/*
+ * A new buffer's bytes are left as malloc gives them: a chunk reads only
+ * inside its window, and every call that widens the window writes the
+ * new bytes first (chunk_put copies them, chunk_extend zeroes them or
+ * its caller fills them), so nothing unwritten is ever read.
+ */
 static msg_buf *
 buf_alloc(size_t cap)
 {
-	msg_buf *b = spry__alloc(sizeof(*b) + cap);
+	msg_buf *b = spry__alloc_raw(sizeof(*b) + cap);
 
 	if (b != NULL) {
 		b->refs = 1;
@@ -232,9 +238,13 @@ chunk_take_u32(msg_chunk *c, uint32_t *v, bool front)
 	return rv;
 }
 
-/* Make c's length size: chop, or append zero bytes. */
+/*
+ * Make c's length size: chop, or append bytes, zero ones when zero is
+ * set and otherwise as they are, for a caller that overwrites them all
+ * before anyone reads them.
+ */
 static int
-chunk_resize(msg_chunk *c, size_t size)
+chunk_extend(msg_chunk *c, size_t size, bool zero)
 {
 	msg_buf *old;
 	size_t   more;
@@ -247,7 +257,9 @@ chunk_resize(msg_chunk *c, size_t size)
 	if ((rv = chunk_grow(c, 0, more, &old)) != 0) {
 		return rv;
 	}
-	memset(chunk_at(c) + c->len, 0, more);
+	if (zero) {
+		memset(chunk_at(c) + c->len, 0, more);
+	}
 	c->len = size;
 	buf_release(old);
 	return 0;
@@ -340,8 +352,9 @@ spry__msg_set_peer_ref(spry_msg *m, spry__peer *p)
 	m->peer = p;
 }
 
-int
-spry_msg_alloc(spry_msg **out, size_t size)
+/* A message with a body of size bytes, zeroed or not. */
+static int
+msg_make(spry_msg **out, size_t size, bool zero)
 {
 	spry_msg *m;
 	int       rv;
@@ -352,12 +365,24 @@ spry_msg_alloc(spry_msg **out, size_t size)
 	if ((m = spry__alloc(sizeof(*m))) == NULL) {
 		return SPRY_ENOMEM;
 	}
-	if ((rv = chunk_resize(&m->body, size)) != 0) {
+	if ((rv = chunk_extend(&m->body, size, zero)) != 0) {
 		spry__free(m, sizeof(*m));
 		return rv;
 	}
 	*out = m;
 	return 0;
+}
+
+int
+spry_msg_alloc(spry_msg **out, size_t size)
+{
+	return msg_make(out, size, true);
+}
+
+int
+spry__msg_alloc_raw(spry_msg **out, size_t size)
+{
+	return msg_make(out, size, false);
 }
 
 void
@@ -448,7 +473,7 @@ spry_msg_clear(spry_msg *m)
 int
 spry_msg_realloc(spry_msg *m, size_t size)
 {
-	return m != NULL ? chunk_resize(&m->body, size) : SPRY_EINVAL;
+	return m != NULL ? chunk_extend(&m->body, size, true) : SPRY_EINVAL;
 }
 
 int

@@ -47,6 +47,13 @@ int spry__bt_take(spry_msg *m, int maxttl);
 const void *spry__msg_body_peek(const spry_msg *m);
 const void *spry__msg_header_peek(const spry_msg *m);
 
+/*
+ * spry__msg_alloc_raw is spry_msg_alloc with the body's bytes left
+ * unwritten: for a caller that fills every one of them before the message
+ * is read or handed on (the wire decoder, whose read() overwrites them).
+ */
+int spry__msg_alloc_raw(spry_msg **out, size_t size);
+
 /* Protocols, cooked and raw (sp/proto_*.c). */
 extern const spry__proto spry__pair0, spry__pair0_raw;
 extern const spry__proto spry__pair1, spry__pair1_raw;

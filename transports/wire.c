@@ -20,6 +20,7 @@
  */
 #include "transports/wire.h"
 
+#include "sp/proto.h"
 #include "spry/error.h"
 
 #include <string.h>
@@ -159,7 +160,11 @@ wire_start(spry__wire_dec *d, spry_msg **out)
 	    (d->maxrecv != 0 && len > d->maxrecv)) {
 		return wire_fail(d, SPRY_EMSGSIZE);
 	}
-	if ((rv = spry_msg_alloc(&m, (size_t)len)) != 0) {
+	/*
+	 * Not zeroed: the payload overwrites every byte of the body before
+	 * the message is handed out, and a partial one is only freed.
+	 */
+	if ((rv = spry__msg_alloc_raw(&m, (size_t)len)) != 0) {
 		return wire_fail(d, rv);
 	}
 	if (len == 0) {
