@@ -81,23 +81,39 @@ typedef void (*spry__mailbox_notify_fn)(spry_mailbox *mb, bool blocking);
  */
 typedef void (*spry__mailbox_free_fn)(spry_mailbox *mb);
 
+/*
+ * The layout keeps the two sides off each other's cache line: head
+ * (every send CASes it) and tail (every receive CASes it) are 88 bytes
+ * apart, so they never share a 64-byte line at the 16-byte alignment
+ * malloc gives, and a CAS on one no longer takes the line the other side
+ * is using. What only a send reads (notify, closed) sits by head; ring
+ * and mask, which both sides read, sit by tail (measured: that costs a
+ * send less than placing them by head costs a receive); slow-path fields
+ * fill the gap. The size stays 96 bytes: an actor embeds its mailbox,
+ * and padding would grow every idle actor.
+ */
 struct spry_mailbox {
-	uint64_t head;   /* send position | flags (producers CAS) */
-	uint64_t tail;   /* receive position | flags (consumers CAS) */
-	void    *ring;   /* items[mask+1], then seq[mask+1]; lazy (atomic) */
-	uint32_t mask;   /* capacity - 1; fixed */
-	uint32_t refs;   /* references (atomic) */
-	uint32_t closed; /* 1 once closed (atomic) */
-	uint32_t lock;   /* slow-path spinlock: waiter lists, efd, flags */
-	uint32_t raised; /* efd is readable (lock) */
-	int      efd;    /* eventfd or -1 (lock) */
-	spry__waiter           *recvq;   /* receivers, oldest first (lock) */
-	spry__waiter           *sendq;   /* senders, oldest first (lock) */
-	spry__mailbox_notify_fn notify;  /* owner hook, set once */
-	spry__mailbox_free_fn   free_cb; /* storage owner; NULL: spry__free */
-	spry_dispose_cb         dispose; /* frees leftovers; fixed */
-	void                   *dispose_arg; /* for dispose */
-	                                     /* an eager ring follows here */
+	/* The producers' side. */
+	uint64_t                head;   /* send position | flags (CAS) */
+	spry__mailbox_notify_fn notify; /* owner hook, set once */
+	uint32_t                closed; /* 1 once closed (atomic) */
+	uint32_t                refs;   /* references (atomic) */
+
+	/* The slow path, between the two sides. */
+	uint32_t      lock; /* slow-path spinlock: waiter lists, efd, flags */
+	uint32_t      raised;          /* efd is readable (lock) */
+	spry__waiter *recvq;           /* receivers, oldest first (lock) */
+	spry__waiter *sendq;           /* senders, oldest first (lock) */
+	spry__mailbox_free_fn free_cb; /* storage owner; NULL: spry__free */
+	spry_dispose_cb       dispose; /* frees leftovers; fixed */
+	void                 *dispose_arg; /* for dispose */
+	int                   efd;         /* eventfd or -1 (lock) */
+
+	/* The consumers' side. */
+	uint32_t mask; /* capacity - 1; fixed */
+	void    *ring; /* items[mask+1], then seq[mask+1]; lazy (atomic) */
+	uint64_t tail; /* receive position | flags (consumers CAS) */
+	               /* an eager ring follows here */
 };
 
 /*
