@@ -359,22 +359,31 @@ mb_fd_lower(spry_mailbox *mb)
 	}
 }
 
-/* After a send whose claim saw a flag: wake a receiver, raise the fd. */
+/*
+ * A send whose claim saw a flag publishes its slot under the lock and
+ * wakes a receiver (and raises the fd) before it lets go: a waiter that
+ * looks under the lock (spry__mailbox_wait_del) never finds the item
+ * there while the wake for it is still to come.
+ */
 static void
-mb_after_send(spry_mailbox *mb)
+mb_publish_flagged(
+    spry_mailbox *mb, void *ring, uint32_t i, uint32_t pos, void *item)
 {
 	mb_lock(mb);
+	ring_items(ring)[i] = item;
+	spry__store_rel(&ring_seq(ring, mb->mask)[i], pos + 1);
 	mb_fire(mb, &mb->recvq, false);
 	mb_fd_raise(mb);
 	mb_update_flags(mb);
 	mb_unlock(mb);
 }
 
-/* After a receive whose claim saw a flag: wake a sender, lower the fd. */
+/* The same for a receive whose claim saw a flag: free, wake a sender. */
 static void
-mb_after_recv(spry_mailbox *mb)
+mb_release_flagged(spry_mailbox *mb, void *ring, uint32_t i, uint32_t pos)
 {
 	mb_lock(mb);
+	spry__store_rel(&ring_seq(ring, mb->mask)[i], pos + mb->mask + 1);
 	mb_fire(mb, &mb->sendq, false);
 	mb_fd_lower(mb);
 	mb_update_flags(mb);
@@ -419,13 +428,14 @@ spry__mailbox_put(spry_mailbox *mb, void *item, bool blocking)
 			h = spry__load_relaxed(&mb->head);
 		}
 	}
-	ring_items(ring)[i] = item;
-	spry__store_rel(&seq[i], pos + 1);
+	if ((h & ~SPRY__MB_POS) != 0) {
+		mb_publish_flagged(mb, ring, i, pos, item);
+	} else {
+		ring_items(ring)[i] = item;
+		spry__store_rel(&seq[i], pos + 1);
+	}
 	if (mb->notify != NULL) {
 		mb->notify(mb, blocking);
-	}
-	if ((h & ~SPRY__MB_POS) != 0) {
-		mb_after_send(mb);
 	}
 	return 0;
 }
@@ -469,9 +479,10 @@ spry_mailbox_tryrecv(spry_mailbox *mb, void **item)
 		}
 	}
 	*item = ring_items(ring)[i];
-	spry__store_rel(&seq[i], pos + mb->mask + 1);
 	if ((t & ~SPRY__MB_POS) != 0) {
-		mb_after_recv(mb);
+		mb_release_flagged(mb, ring, i, pos);
+	} else {
+		spry__store_rel(&seq[i], pos + mb->mask + 1);
 	}
 	return 0;
 }
@@ -479,10 +490,11 @@ spry_mailbox_tryrecv(spry_mailbox *mb, void **item)
 void
 spry_mailbox_close(spry_mailbox *mb)
 {
+	mb_lock(mb); /* closed and its wakes in one step, as a send's */
 	if (spry__xchg(&mb->closed, 1) != 0) {
+		mb_unlock(mb);
 		return;
 	}
-	mb_lock(mb);
 	mb_fire(mb, &mb->recvq, true);
 	mb_fire(mb, &mb->sendq, true);
 	mb_fd_raise(mb);
@@ -589,16 +601,17 @@ spry__mailbox_wait_add(spry_mailbox *mb, int dir, spry__waiter *w)
 bool
 spry__mailbox_wait_del(spry_mailbox *mb, int dir, spry__waiter *w)
 {
-	bool linked;
+	bool stranded = false;
 
 	mb_lock(mb);
-	if ((linked = w->linked)) {
+	if (w->linked) {
+		stranded = spry__mailbox_ready(mb, dir);
 		mb_unlink(
 		    dir == SPRY_SELECT_RECV ? &mb->recvq : &mb->sendq, w);
 		mb_update_flags(mb);
 	}
 	mb_unlock(mb);
-	return linked;
+	return stranded;
 }
 
 void

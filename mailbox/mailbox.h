@@ -17,7 +17,11 @@
  * the flag if it was set first; if the claim came first, the waiter's
  * re-check finds the slot claimed, and it does not park while a claimed
  * slot is still being published ("settling"), so no wake-up is lost and
- * no extra fence is needed on the fast path.
+ * no extra fence is needed on the fast path. A claim that saw a flag
+ * publishes (or frees) its slot under the lock together with the wake
+ * it owes, as a close does: under the lock a ready slot never waits for
+ * its wake, which lets a parked select's re-check tell a lost wake-up
+ * from one on its way.
  *
  * The ring of an actor's mailbox is allocated on the first send, so an
  * actor that was never sent anything costs only the header.
@@ -200,7 +204,11 @@ int spry__mailbox_wait_add(spry_mailbox *mb, int dir, spry__waiter *w);
 
 /*
  * spry__mailbox_wait_del unlinks w if it is still linked, and tells
- * whether it was: false when a fire or a close took it off first.
+ * whether w was stranded: still linked although direction dir was ready.
+ * A send or receive that owes a wake makes its slot ready and fires in
+ * one step under the lock, as a close does, so a stranded waiter is one
+ * that no wake is coming for: a lost wake-up, or one that went to
+ * another waiter of the same direction that has not yet acted on it.
  */
 bool spry__mailbox_wait_del(spry_mailbox *mb, int dir, spry__waiter *w);
 

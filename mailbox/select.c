@@ -37,8 +37,10 @@
  * predated its flag, because "settling" ignored claims already published;
  * fixed in spry__mailbox_settling). Every rescue is counted
  * (spry__select_rescues) and reported by the tests, so a new loss shows;
- * races of the timeout with a fire in progress are left out where they
- * can be told apart (docs/rationale.md, "Waking").
+ * a timeout that races a fire in progress is no rescue: a slot that owes
+ * a wake turns ready under the lock together with its fire, so the
+ * re-check tells "ready, and no wake coming" from "the wake is on its
+ * way" (spry__mailbox_wait_del; docs/rationale.md, "Waking").
  */
 #define SELECT_RECHECK SPRY_MSEC(50)
 
@@ -241,7 +243,7 @@ select_block(spry_ctx *ctx, spry_time limit, spry_select_case *cases, size_t n,
 	spry_time     deadline = spry_ctx_deadline(ctx);
 	spry__parker  p;
 	uint32_t      fired;
-	bool          settling, untouched;
+	bool          settling, stranded;
 	int           rv;
 
 	if (limit < deadline) {
@@ -278,15 +280,16 @@ select_block(spry_ctx *ctx, spry_time limit, spry_select_case *cases, size_t n,
 			spry__parker_wait(
 			    &p, until < deadline ? until : deadline);
 		}
-		/* untouched: no fire reached any of our waiters */
-		untouched = true;
+		/* stranded: a case was ready and no wake was coming */
+		stranded = false;
 		for (size_t i = 0; i <= n; i++) {
 			spry_mailbox *mb = i < n ? cases[i].mb : done;
 
-			if (mb != NULL) {
-				untouched &= spry__mailbox_wait_del(mb,
-				    i < n ? cases[i].dir : SPRY_SELECT_RECV,
-				    &w[i]);
+			if (mb != NULL &&
+			    spry__mailbox_wait_del(mb,
+			        i < n ? cases[i].dir : SPRY_SELECT_RECV,
+			        &w[i])) {
+				stranded |= i < n;
 			}
 		}
 		/* Unlinked everywhere: no fire can land after this read. */
@@ -303,11 +306,13 @@ select_block(spry_ctx *ctx, spry_time limit, spry_select_case *cases, size_t n,
 				}
 				rv = select_scan(cases, n, chosen);
 				if (rv == 0 && fired == SPRY__PARK_TIMEOUT &&
-				    untouched) {
+				    stranded) {
 					/*
-					 * Ready, yet no fire even tried us. (A
-					 * fire that lost to our timeout took
-					 * the waiter off its list: no loss.)
+					 * Ready, and no wake was coming. (One
+					 * that lost to our timeout took the
+					 * waiter off its list; one still on
+					 * its way had not made the case ready
+					 * yet.)
 					 */
 					spry__faa(&select_rescues, 1);
 				}

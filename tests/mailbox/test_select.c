@@ -4,8 +4,9 @@
  * a ready case, send cases, disabled (NULL) and closed cases, fairness
  * between ready cases, ctx deadlines and cancellation, the ctx's done
  * mailbox as a case, argument checks, and wake-ups under contention
- * (selectors sharing mailboxes, a wake-up that must be passed on, fan-in
- * from many producers).
+ * (selectors sharing mailboxes, a wake-up that must be passed on, a
+ * wake-up still on its way when a parked select looks again by itself,
+ * fan-in from many producers).
  *
  * Threads never sleep to meet: a test that needs a thread blocked first
  * watches the mailbox's waiter lists (internal state) until it shows up.
@@ -786,6 +787,64 @@ test_wakeup_is_passed_on_for_an_item_behind_a_slow_producer(void **state)
 	spry_mailbox_release(mb);
 }
 
+/* Set by the receiver of the test below once its select has returned. */
+static uint32_t held_received;
+
+static void *
+select_then_say(void *arg)
+{
+	select_main(arg);
+	__atomic_store_n(&held_received, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* An owner hook that holds the sending thread until the receiver is done. */
+static void
+hold_until_received(spry_mailbox *mb, bool blocking)
+{
+	spry_time limit = spry_deadline_after(WAIT_LIMIT);
+
+	(void)mb;
+	(void)blocking;
+	while (!__atomic_load_n(&held_received, __ATOMIC_ACQUIRE) &&
+	    spry_now() < limit) {
+		sched_yield();
+	}
+}
+
+/*
+ * A parked select looks again by itself every 50 ms and counts a case it
+ * finds ready with no wake coming as a rescue (a lost wake-up). A wake
+ * that is on its way must not count. The owner hook runs on the sending
+ * thread after the send; here it holds that thread until the receiver
+ * has returned, so the receiver could only return by its re-check if the
+ * send's wake were still to come after the hook. The send must have made
+ * its item ready and woken the receiver in one step: the receiver
+ * returns at once, with the item, and no rescue is counted.
+ */
+static void
+test_a_wake_on_its_way_is_no_rescue(void **state)
+{
+	spry_mailbox    *mb;
+	spry_select_case c[1];
+	select_arg       s       = {.cases = c, .n = 1};
+	uint64_t         rescues = spry__select_rescues();
+
+	(void)state;
+	spry_test_check(spry_mailbox_open(&mb, 4), 0);
+	mb->notify = hold_until_received; /* before any send, as owners do */
+	__atomic_store_n(&held_received, 0, __ATOMIC_RELEASE);
+	c[0] = recv_case(mb);
+	assert_int_equal(pthread_create(&s.thr, NULL, select_then_say, &s), 0);
+	assert_true(await_asleep(mb, 1)); /* parked: its flag is up */
+	spry_test_check(spry_mailbox_trysend(mb, spry_test_item(1)), 0);
+	assert_int_equal(pthread_join(s.thr, NULL), 0);
+	spry_test_check(s.rv, 0);
+	assert_ptr_equal(c[0].item, spry_test_item(1));
+	assert_int_equal(spry__select_rescues(), rescues);
+	spry_mailbox_release(mb);
+}
+
 #define FAN_PRODUCERS 64
 #define FAN_PER_PRODUCER 500
 
@@ -899,6 +958,7 @@ main(void)
 	        test_selectors_on_shared_mailboxes_lose_no_wakeup),
 	    cmocka_unit_test(
 	        test_wakeup_is_passed_on_for_an_item_behind_a_slow_producer),
+	    cmocka_unit_test(test_a_wake_on_its_way_is_no_rescue),
 	    cmocka_unit_test(
 	        test_fan_in_from_64_producers_reaches_one_consumer),
 	};
