@@ -788,11 +788,26 @@ conn_post_cb(spry__poll_item *it, unsigned ops)
 	conn_unref(c); /* the post's; may free c */
 }
 
-/* The handshake (or connect) took longer than SPRY_OPT_HSTIMEO. */
+/*
+ * The handshake (or connect) took longer than SPRY_OPT_HSTIMEO, as the
+ * poller saw it. Under load the poller can be the late one: the peer's
+ * hello may sit unread behind events still waiting their turn, while the
+ * peer, which has ours, counts the connection as open and sends on it.
+ * So a handshake waiting for the hello first reads what is there; only
+ * one still not through is closed (closing that peer's connection would
+ * lose what it sent).
+ */
 static void
 conn_timer_cb(spry__poll_item *it)
 {
-	conn_close(container_of(it, stream_conn, item), SPRY_ETIMEDOUT);
+	stream_conn *c = container_of(it, stream_conn, item);
+
+	if (c->state == CONN_HELLO && !spry__load_acq(&c->closed)) {
+		conn_hello(c);
+	}
+	if (c->state != CONN_OPEN) {
+		conn_close(c, SPRY_ETIMEDOUT); /* a no-op if it closed */
+	}
 }
 
 void

@@ -705,6 +705,58 @@ test_silent_peer_hits_handshake_deadline(void **state)
 	spry_close(pull);
 }
 
+/*
+ * The handshake deadline times the peer, not the poller. A poller that
+ * is late (held up here by another socket's lock, as load holds it up
+ * behind other events) must not time out a connection whose peer's
+ * hello is waiting to be read: that peer has our hello, counts the
+ * connection as open and sends at once, and closing it would lose the
+ * message.
+ */
+static void
+test_late_poller_reads_the_hello_before_the_deadline(void **state)
+{
+	const scheme *sc    = *state;
+	spry_socket  *pull  = open_sock(SPRY_PULL0);
+	spry_socket  *other = open_sock(SPRY_PULL0);
+	uint8_t       hello[SPRY__WIRE_HELLO_SIZE], v[4] = {0, 0, 0, 7};
+	char          url[URL_MAX], ourl[URL_MAX];
+	spry_time     past, limit = spry_deadline_after(GUARD);
+	int64_t       live;
+	int           fd, ofd;
+
+	spry_test_check(
+	    spry_setopt(pull, SPRY_OPT_HSTIMEO, SPRY_DURATION(SPRY_MSEC(50))),
+	    0);
+	(void)listen_on(sc, pull, url);
+	(void)listen_on(sc, other, ourl);
+	fd = raw_connect(sc, url);
+	/* pull's hello: the poller took the connection, the deadline runs */
+	assert_int_equal(recv(fd, hello, sizeof(hello), MSG_WAITALL),
+	    (ssize_t)sizeof(hello));
+	past = spry_now() + SPRY_MSEC(100);
+	/* The poller takes a connection to other and waits for its lock. */
+	live = spry__stream_live();
+	spry__sock_lock(other);
+	ofd = raw_connect(sc, ourl);
+	while (spry__stream_live() == live && spry_now() < limit) {
+		sched_yield();
+	}
+	/* Our hello and a message arrive and wait past the deadline. */
+	raw_hello(fd, SPRY_PUSH0);
+	raw_frame_header(sc, fd, sizeof(v));
+	raw_send(fd, v, sizeof(v));
+	while (spry_now() < past) {
+		sched_yield();
+	}
+	spry__sock_unlock(other);
+	assert_int_equal(recv_val(pull), 7);
+	(void)close(ofd);
+	(void)close(fd);
+	spry_close(other);
+	spry_close(pull);
+}
+
 static void
 test_close_ends_handshakes_in_flight(void **state)
 {
@@ -1091,6 +1143,7 @@ static const tcase cases[] = {
     CASE(test_oversize_closes_pipe_only, NULL),
     CASE(test_bad_peers_close_their_pipe_only, NULL),
     CASE(test_silent_peer_hits_handshake_deadline, NULL),
+    CASE(test_late_poller_reads_the_hello_before_the_deadline, NULL),
     CASE(test_close_ends_handshakes_in_flight, NULL),
     CASE(test_dialer_reconnects_to_restarted_listener, NULL),
     CASE(test_many_connections_to_one_listener, NULL),
