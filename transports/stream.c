@@ -17,24 +17,40 @@
  * poller, which goes on from the buffer. The kernel's buffers then fill
  * and the sender's writes stop: backpressure end to end.
  *
- * Sending runs on the sender's thread: a frame goes out with one
- * sendmsg when nothing is queued before it; what the socket buffer
- * cannot take waits in a per-connection queue that the poller flushes
- * when the descriptor becomes writable, several messages per call. A
- * queue of TX_MAX messages marks the pipe full until it drains.
+ * Sending runs on the sender's thread (the socket's txlk serializes a
+ * socket's sends, so one thread at a time adds to a connection). A
+ * lone frame (a request, a reply, anything sent a while after the last
+ * send) goes out at once with one sendmsg, as does a large one when
+ * nothing waits before it. The frames of a stream (a send within TX_GAP
+ * of the last, nothing received by the socket in between) wait behind
+ * to share a write: small ones copied into a per-connection ring, so
+ * their messages are freed at once, large ones queued. What waits is
+ * written, in one sendmsg per turn, by whoever comes first: the writer
+ * already at it (it goes on until nothing waits), the sender once
+ * TX_BATCH bytes wait, or the poller, to which the first frame behind
+ * posts a flush, so the last frame of a burst waits for a thread hop,
+ * never for a timer. What the socket buffer cannot take waits for
+ * POLL_OUT; TX_MAX queued messages mark the pipe full until it drains.
+ * Closing writes what waits first, as far as the socket takes it.
  *
- * Locks: a connection's mtx guards its send side and is taken with the
- * sender's txlk held, never with a socket lk held; the lists of
- * connections still in their handshake are guarded by the owning
- * socket's lk, taken with nothing of ours held. The poller calls into
- * the socket core with none of our locks held.
+ * Locks: a connection's wlk is held by whoever writes to its socket
+ * (writes stay in order; conn_close takes it, so no write reads what it
+ * frees or a descriptor it let go); its qlk, a spinlock never held
+ * across a write, guards what waits. wlk comes before qlk, or is only
+ * tried. Both are taken with the sender's txlk held or none, never with
+ * a socket lk held; the lists of connections still in their handshake
+ * are guarded by the owning socket's lk, taken with nothing of ours
+ * held. The poller calls into the socket core with none of our locks
+ * held, except that a write that frees room tells the pipe (qlk held,
+ * so that the full and ready marks keep their order).
  *
- * A little over 800 lines: one connection's life, kept in one file so
- * that its state stays private to it.
+ * About 1100 lines: one connection's life, kept in one file so that its
+ * state stays private to it (the send side is a third of it).
  */
 #include "transports/stream.h"
 #include "mailbox/alloc.h"
 #include "mailbox/atomic.h"
+#include "mailbox/lock.h"
 #include "sp/proto.h"
 #include "spry/error.h"
 #include "transports/wire.h"
@@ -52,21 +68,28 @@
 #define RX_BUDGET 16     /* reads per turn, then the others' */
 #define TX_MAX 16        /* queued messages that fill a pipe */
 #define TX_GATHER 16     /* messages per sendmsg when flushing */
+
+#define TX_RING 65536u       /* copies of small frames (a power of 2) */
+#define TX_COPY 4096u        /* larger frames are queued, not copied */
+#define TX_BATCH 16384u      /* bytes waiting that the sender writes */
+#define TX_BUDGET 16         /* the poller's writes per turn */
+#define TX_GAP SPRY_USEC(20) /* sends closer than this: a stream */
 #define HELLO SPRY__WIRE_HELLO_SIZE
 
 /* Work posted to a connection. */
 #define OP_START 1u /* register, begin the handshake */
 #define OP_RX 2u    /* receive again (resumed, or more to read) */
 #define OP_CLOSE 4u /* retire it: the last post it gets */
+#define OP_FLUSH 8u /* write what waits behind */
 
 /* A connection's phases (poller thread). */
 enum { CONN_CONNECTING, CONN_HELLO, CONN_OPEN };
 
 /* A message queued for sending, and how much of its frame went out. */
 typedef struct stream_txq {
-	struct stream_txq *next;  /* in the queue (conn mtx) */
+	struct stream_txq *next;  /* in the queue (conn qlk) */
 	spry_msg          *m;     /* owned */
-	size_t             off;   /* frame bytes written (conn mtx) */
+	size_t             off;   /* frame bytes written (conn qlk) */
 	size_t             total; /* frame bytes: header and payload */
 	size_t             hlen;  /* bytes in hdr */
 	uint8_t            hdr[SPRY__WIRE_HEADER_MAX]; /* the frame header */
@@ -85,9 +108,9 @@ struct spry__stream_conn {
 	stream_conn **pprev;     /* (lk) */
 	bool          pending;   /* linked there (lk) */
 	uint32_t      refs;      /* poller, pending list, pipe (atomic) */
-	uint32_t      closed;    /* 1 once closing (atomic; set under mtx) */
+	uint32_t      closed;    /* 1 once closing (atomic; set under qlk) */
 	uint32_t      rx_paused; /* socket full (atomic; set under lk) */
-	int           err;       /* why it closed (mtx) */
+	int           err;       /* why it closed (qlk) */
 	bool          dialer;    /* fixed */
 	/* The poller thread's alone: */
 	uint8_t        state;    /* CONN_* */
@@ -103,16 +126,30 @@ struct spry__stream_conn {
 	uint8_t       *rbuf; /* read buffer, once the peer sends messages */
 	size_t         rpos; /* next byte of rbuf to decode */
 	size_t         rlen; /* bytes in rbuf */
-	/* The send side: */
-	pthread_mutex_t mtx;    /* guards the queue and closed */
-	stream_txq     *txq;    /* unsent messages, oldest first (mtx) */
-	stream_txq    **txtail; /* (mtx) */
-	size_t          txlen;  /* messages in txq (mtx) */
-	bool            txfull; /* the pipe is marked full (mtx) */
+	/*
+	 * The send side. What waits is the ring's bytes, then txq's.
+	 * txowed: a write will come without another send (a flush is
+	 * posted, a writer is at it, or POLL_OUT will come); while it
+	 * holds, frames put behind post nothing.
+	 */
+	pthread_mutex_t wlk;     /* held while writing to the socket */
+	uint32_t        qlk;     /* spinlock: what waits, closed, err */
+	uint8_t        *cbuf;    /* TX_RING bytes, or NULL (qlk) */
+	size_t          chead;   /* ring bytes written, free running (qlk) */
+	size_t          ctail;   /* ring bytes put in, free running (qlk) */
+	stream_txq     *txq;     /* queued messages, oldest first (qlk) */
+	stream_txq    **txtail;  /* (qlk) */
+	size_t          txlen;   /* messages in txq (qlk) */
+	size_t          txbytes; /* bytes waiting, ring and txq (qlk) */
+	bool            txfull;  /* the pipe is marked full (qlk) */
+	bool            txowed;  /* see above (qlk) */
+	spry_time       txlast;  /* when the last send came (qlk) */
+	uint64_t        txrx;    /* the socket's received count then (qlk) */
 };
 
 static void conn_close(stream_conn *c, int err);
 static void conn_rx(stream_conn *c);
+static int  tx_write(stream_conn *c, stream_txq **done, bool *again);
 
 /* ---- connection lifetime ------------------------------------------------ */
 
@@ -139,7 +176,7 @@ conn_new(spry__ep *ep, const spry__stream_ops *ops, int fd, bool dialer)
 	c->state         = dialer ? CONN_CONNECTING : CONN_HELLO;
 	c->txtail        = &c->txq;
 	spry__wire_hello(c->hello_out, (uint16_t)spry_socket_proto(ep->s));
-	pthread_mutex_init(&c->mtx, NULL);
+	pthread_mutex_init(&c->wlk, NULL);
 	spry__ep_hold(ep);
 	spry__stream_live_add(1);
 	return c;
@@ -151,7 +188,8 @@ conn_unref(stream_conn *c)
 	if (spry__faa(&c->refs, (uint32_t)-1) != 1) {
 		return;
 	}
-	pthread_mutex_destroy(&c->mtx);
+	pthread_mutex_destroy(&c->wlk);
+	spry__free(c->cbuf, TX_RING);
 	spry__ep_release(c->ep);
 	spry__free(c, sizeof(*c));
 	spry__stream_live_add(-1);
@@ -249,25 +287,38 @@ txq_free_all(stream_txq *q)
 
 /*
  * Close c (any thread, no socket lock; idempotent): no more sends, the
- * socket forgets the pipe, and the poller retires it.
+ * socket forgets the pipe, and the poller retires it. What waits to be
+ * written goes first, as far as the socket buffer takes it: a frame
+ * waits behind only to share a write, and would otherwise have gone at
+ * once. What the socket cannot take now is dropped.
  */
 static void
 conn_close(stream_conn *c, int err)
 {
-	stream_txq *q;
+	stream_txq *q, *done = NULL;
+	bool        more;
 
-	pthread_mutex_lock(&c->mtx);
+	pthread_mutex_lock(&c->wlk); /* no write runs; none starts after */
+	/* Nothing if closed already; a bounded number of writes, so that a
+	   sender on another thread cannot hold the close. */
+	(void)tx_write(c, &done, &more);
+	txq_free_all(done);
+	spry__spin_lock(&c->qlk);
 	if (spry__load_relaxed(&c->closed)) {
-		pthread_mutex_unlock(&c->mtx);
+		spry__spin_unlock(&c->qlk);
+		pthread_mutex_unlock(&c->wlk);
 		return;
 	}
 	spry__store_rel(&c->closed, 1);
-	c->err    = err;
-	q         = c->txq;
-	c->txq    = NULL;
-	c->txtail = &c->txq;
-	c->txlen  = 0;
-	pthread_mutex_unlock(&c->mtx);
+	c->err     = err;
+	q          = c->txq;
+	c->txq     = NULL;
+	c->txtail  = &c->txq;
+	c->txlen   = 0;
+	c->txbytes = 0;
+	c->chead   = c->ctail;
+	spry__spin_unlock(&c->qlk);
+	pthread_mutex_unlock(&c->wlk);
 	txq_free_all(q);
 	(void)shutdown(c->item.fd, SHUT_RDWR); /* the peer hears at once */
 	if (c->pipe != NULL) {
@@ -591,6 +642,61 @@ txq_iov(const stream_txq *q, struct iovec *iov)
 	return n;
 }
 
+/* Copy len bytes to the tail of the copy ring (qlk; the room is there). */
+static void
+cbuf_put(stream_conn *c, const void *src, size_t len)
+{
+	size_t at = c->ctail & (TX_RING - 1);
+	size_t n  = len < TX_RING - at ? len : TX_RING - at;
+
+	memcpy(c->cbuf + at, src, n);
+	memcpy(c->cbuf, (const char *)src + n, len - n);
+	c->ctail += len;
+}
+
+/* The ring's unsent bytes as iovecs (at most 2; qlk); their count. */
+static int
+cbuf_iov(const stream_conn *c, struct iovec *iov, size_t *bytes)
+{
+	size_t at   = c->chead & (TX_RING - 1);
+	size_t used = c->ctail - c->chead;
+	size_t n    = used < TX_RING - at ? used : TX_RING - at;
+
+	*bytes = used;
+	if (used == 0) {
+		return 0;
+	}
+	iov[0].iov_base = c->cbuf + at;
+	iov[0].iov_len  = n;
+	iov[1].iov_base = c->cbuf;
+	iov[1].iov_len  = used - n;
+	return used > n ? 2 : 1;
+}
+
+/*
+ * Copy q's frame into the ring, behind what waits there (qlk): true
+ * when it fits and nothing is queued (a copy must not pass a queued
+ * message). The message can then be freed.
+ */
+static bool
+cbuf_take(stream_conn *c, const stream_txq *q)
+{
+	if (q->total > TX_COPY || c->txq != NULL) {
+		return false;
+	}
+	if (c->cbuf == NULL && (c->cbuf = spry__alloc(TX_RING)) == NULL) {
+		return false; /* queue it instead */
+	}
+	if (TX_RING - (c->ctail - c->chead) < q->total) {
+		return false;
+	}
+	cbuf_put(c, q->hdr, q->hlen);
+	cbuf_put(c, spry__msg_header_peek(q->m), spry_msg_header_len(q->m));
+	cbuf_put(c, spry__msg_body_peek(q->m), spry_msg_len(q->m));
+	c->txbytes += q->total;
+	return true;
+}
+
 /* sendmsg without SIGPIPE; bytes written, or -1 with errno. */
 static ssize_t
 tx_sendv(int fd, struct iovec *iov, int n)
@@ -604,10 +710,17 @@ tx_sendv(int fd, struct iovec *iov, int n)
 	return w;
 }
 
-/* w bytes of the queue went out: finished messages move to *done. */
+/*
+ * w bytes went out (qlk): first the ring's (ring bytes of them at
+ * most), then the queue's; finished messages move to *done.
+ */
 static void
-tx_advance(stream_conn *c, size_t w, stream_txq **done)
+tx_advance(stream_conn *c, size_t w, size_t ring, stream_txq **done)
 {
+	ring = w < ring ? w : ring;
+	c->chead += ring;
+	c->txbytes -= w;
+	w -= ring;
 	while (w > 0) {
 		stream_txq *q    = c->txq;
 		size_t      left = q->total - q->off;
@@ -626,57 +739,122 @@ tx_advance(stream_conn *c, size_t w, stream_txq **done)
 	}
 }
 
-/* Write the queue until it is empty or the socket is full (mtx). */
-static int
-tx_flush_locked(stream_conn *c, stream_txq **done)
+/* The queue shrank (qlk): below TX_MAX the pipe takes messages again. */
+static void
+tx_unblock(stream_conn *c)
 {
-	struct iovec iov[TX_GATHER * 3];
-	ssize_t      w;
-	int          n, k;
-
-	for (;;) {
-		n = k = 0;
-		for (stream_txq *q = c->txq; q != NULL && k < TX_GATHER;
-		     q             = q->next, k++) {
-			n += txq_iov(q, iov + n);
-		}
-		if (n == 0) {
-			return 0;
-		}
-		if ((w = tx_sendv(c->item.fd, iov, n)) < 0) {
-			return errno == EAGAIN || errno == EWOULDBLOCK ?
-			    0 :
-			    spry__stream_errno(errno);
-		}
-		tx_advance(c, (size_t)w, done);
+	if (c->txfull && c->txlen < TX_MAX) {
+		c->txfull = false;
+		spry__pipe_tx_ready(c->pipe);
 	}
 }
 
-/* The socket can take more (poller thread): flush the queue. */
-static void
-conn_flush(stream_conn *c)
+/* What waits, ring first, as iovecs for one sendmsg (qlk); their count. */
+static int
+tx_gather(const stream_conn *c, struct iovec *iov, size_t *ring)
 {
-	stream_txq *done = NULL;
-	int         rv   = 0;
+	int n = cbuf_iov(c, iov, ring), k = 0;
 
-	pthread_mutex_lock(&c->mtx);
-	if (!spry__load_relaxed(&c->closed)) {
-		rv = tx_flush_locked(c, &done);
-		if (c->txfull && c->txlen < TX_MAX) {
-			c->txfull = false;
-			spry__pipe_tx_ready(c->pipe);
-		}
+	for (stream_txq *q = c->txq; q != NULL && k < TX_GATHER;
+	     q             = q->next, k++) {
+		n += txq_iov(q, iov + n);
 	}
-	pthread_mutex_unlock(&c->mtx);
+	return n;
+}
+
+/*
+ * Write what waits until all of it went or the socket is full (wlk
+ * held, qlk not). The writes run without qlk, so the sender keeps
+ * queueing behind them; wlk keeps them in order and keeps conn_close
+ * from freeing what they read. Finished messages go to *done. With
+ * again (the poller's, the close's), at most TX_BUDGET writes, so that
+ * a sender that keeps up cannot hold them: *again says more waits, and
+ * txowed stays. Returns 0 or the error that ends the connection.
+ */
+static int
+tx_write(stream_conn *c, stream_txq **done, bool *again)
+{
+	struct iovec iov[2 + TX_GATHER * 3];
+	size_t       ring;
+	ssize_t      w;
+	int          n, rv = 0;
+
+	spry__spin_lock(&c->qlk);
+	for (unsigned k = 0; !spry__load_relaxed(&c->closed); k++) {
+		if ((n = tx_gather(c, iov, &ring)) == 0) {
+			c->txowed = false; /* the next queued frame posts */
+			break;
+		}
+		if (again != NULL && k == TX_BUDGET) {
+			*again = true; /* txowed stays: the caller posts */
+			break;
+		}
+		spry__spin_unlock(&c->qlk);
+		w = tx_sendv(c->item.fd, iov, n);
+		spry__spin_lock(&c->qlk);
+		if (w < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				rv = spry__stream_errno(errno);
+			}
+			c->txowed = true; /* POLL_OUT comes when it drains */
+			break;
+		}
+		tx_advance(c, (size_t)w, ring, done);
+		tx_unblock(c);
+	}
+	spry__spin_unlock(&c->qlk);
+	return rv;
+}
+
+/* Whether anything waits to be written. */
+static bool
+tx_waiting(stream_conn *c)
+{
+	bool any;
+
+	spry__spin_lock(&c->qlk);
+	any = c->txbytes != 0;
+	spry__spin_unlock(&c->qlk);
+	return any;
+}
+
+/*
+ * Write what waits (poller thread). A posted flush (posted) leaves it
+ * to a writer already running: every writer goes on until nothing
+ * waits or the socket is full. POLL_OUT must not: the writer may have
+ * seen the socket full just before this event said it drained; but
+ * with nothing waiting (POLL_OUT comes with every input event) there
+ * is nothing to wait for.
+ */
+static void
+conn_flush(stream_conn *c, bool posted)
+{
+	stream_txq *done  = NULL;
+	bool        again = false;
+	int         rv;
+
+	if (!posted) {
+		if (!tx_waiting(c)) {
+			return;
+		}
+		pthread_mutex_lock(&c->wlk);
+	} else if (pthread_mutex_trylock(&c->wlk) != 0) {
+		return;
+	}
+	rv = tx_write(c, &done, &again);
+	pthread_mutex_unlock(&c->wlk);
 	txq_free_all(done);
 	if (rv != 0) {
 		conn_close(c, rv);
+	} else if (again) {
+		conn_post(c, OP_FLUSH); /* the rest after the others' turn */
 	}
 }
 
 /*
- * Write q's frame now, the queue being empty (mtx): true when all of
- * it went. Otherwise q->off says how much did, or *err why none can.
+ * Write q's frame now, nothing waiting before it (wlk held): true
+ * when all of it went. Otherwise q->off says how much did, or *err
+ * why none can.
  */
 static bool
 tx_now(stream_conn *c, stream_txq *q, int *err)
@@ -694,7 +872,7 @@ tx_now(stream_conn *c, stream_txq *q, int *err)
 	return q->off == q->total;
 }
 
-/* Queue a copy of q (mtx); at TX_MAX the pipe is full. */
+/* Queue a copy of q (qlk); at TX_MAX the pipe is full. */
 static int
 tx_queue(stream_conn *c, const stream_txq *q)
 {
@@ -706,6 +884,7 @@ tx_queue(stream_conn *c, const stream_txq *q)
 	*n         = *q;
 	*c->txtail = n;
 	c->txtail  = &n->next;
+	c->txbytes += q->total - q->off;
 	if (++c->txlen >= TX_MAX && !c->txfull) {
 		c->txfull = true;
 		spry__pipe_tx_block(c->pipe);
@@ -713,29 +892,139 @@ tx_queue(stream_conn *c, const stream_txq *q)
 	return 0;
 }
 
+/*
+ * Whether this send follows the last one closely, with nothing received
+ * by the socket in between (qlk): a stream (PUSH, PUB), whose frames
+ * may wait for a batch, rather than a request or a reply, which must
+ * go at once. Records this send for the next.
+ */
+static bool
+tx_streaming(stream_conn *c)
+{
+	spry_time now  = spry_now();
+	uint64_t  rx   = spry__load_relaxed(&c->ep->s->st_received);
+	bool      near = now - c->txlast < TX_GAP && rx == c->txrx;
+
+	c->txlast = now;
+	c->txrx   = rx;
+	return near;
+}
+
+/* What became of a message given to spry__stream_send. */
+enum { TX_KEPT, TX_GONE, TX_QUEUED }; /* caller's; written or copied; ours */
+
+/*
+ * Send q's frame now on this thread (qlk held; released during the
+ * write): the lone message's way, with no hand-over. False when a
+ * writer holds the socket: then q waits behind. Only the sender adds
+ * to what waits (the socket's txlk serializes sends), and holding wlk
+ * keeps the writers and conn_close out, so nothing changes while qlk
+ * is released. What the socket does not take waits for POLL_OUT; the
+ * frame counts as waiting while it is written, so that a POLL_OUT that
+ * comes meanwhile waits for wlk (and then finds the rest queued).
+ */
+static bool
+tx_direct(stream_conn *c, stream_txq *q, int *fate, int *rv)
+{
+	bool all;
+
+	if (pthread_mutex_trylock(&c->wlk) != 0) {
+		return false;
+	}
+	c->txbytes = q->total;
+	spry__spin_unlock(&c->qlk);
+	all = tx_now(c, q, rv);
+	spry__spin_lock(&c->qlk);
+	c->txbytes = 0;
+	if (all) {
+		*fate     = TX_GONE;
+		c->txowed = false; /* nothing waits: a stale flush may skip */
+	} else if (*rv == 0 && (*rv = tx_queue(c, q)) == 0) {
+		*fate     = TX_QUEUED;
+		c->txowed = true;
+	}
+	pthread_mutex_unlock(&c->wlk);
+	return true;
+}
+
+/*
+ * Put q's frame behind what waits (qlk): a small one is copied into
+ * the ring, a large one queued. Whether to post a flush: the poller
+ * owes none yet.
+ */
+static bool
+tx_behind(stream_conn *c, stream_txq *q, int *fate, int *rv)
+{
+	if (cbuf_take(c, q)) {
+		*fate = TX_GONE;
+	} else if ((*rv = tx_queue(c, q)) == 0) {
+		*fate = TX_QUEUED;
+	} else {
+		return false;
+	}
+	if (c->txowed) {
+		return false;
+	}
+	c->txowed = true;
+	return true;
+}
+
+/* Enough waits for a write of its own: write it here unless one runs. */
+static int
+tx_batch(stream_conn *c)
+{
+	stream_txq *done = NULL;
+	int         rv;
+
+	if (pthread_mutex_trylock(&c->wlk) != 0) {
+		return 0; /* the writer takes it along */
+	}
+	rv = tx_write(c, &done, NULL);
+	pthread_mutex_unlock(&c->wlk);
+	txq_free_all(done);
+	return rv;
+}
+
+/*
+ * A frame goes out at once when nothing waits and it is large or not
+ * part of a stream; otherwise it waits behind, for the writer already
+ * running, for this thread once TX_BATCH bytes wait, or for the poller,
+ * to which the first frame behind posts a flush (so the last frame of
+ * a burst never waits for a timer).
+ */
 int
 spry__stream_send(spry__pipe *p, spry_msg *m)
 {
 	stream_conn *c    = p->tdata;
-	bool         sent = false;
+	int          fate = TX_KEPT, rv = 0;
+	bool         post = false, batch = false, stream;
 	stream_txq   q;
-	int          rv = 0;
 
 	txq_init(&q, c, m);
-	pthread_mutex_lock(&c->mtx);
+	spry__spin_lock(&c->qlk);
 	if (spry__load_relaxed(&c->closed)) {
 		rv = SPRY_ECLOSED;
-	} else if (c->txq == NULL && tx_now(c, &q, &rv)) {
-		sent = true;
-	} else if (rv == 0) {
-		rv = tx_queue(c, &q);
+	} else {
+		stream = tx_streaming(c) && q.total <= TX_COPY;
+		if (c->txbytes != 0 || stream ||
+		    !tx_direct(c, &q, &fate, &rv)) {
+			post  = tx_behind(c, &q, &fate, &rv);
+			batch = c->txbytes >= TX_BATCH;
+		}
 	}
-	pthread_mutex_unlock(&c->mtx);
-	if (sent) {
+	spry__spin_unlock(&c->qlk);
+	if (fate == TX_GONE) {
 		spry_msg_free(m);
-	} else if (rv != 0) {
+	}
+	if (post) {
+		conn_post(c, OP_FLUSH);
+	}
+	if (rv == 0 && batch) {
+		rv = tx_batch(c);
+	}
+	if (rv != 0) {
 		conn_close(c, rv);
-		return SPRY_ECLOSED; /* m stays the caller's */
+		return fate == TX_KEPT ? SPRY_ECLOSED : 0;
 	}
 	return 0;
 }
@@ -761,7 +1050,7 @@ conn_io_cb(spry__poll_item *it, unsigned ev)
 		break;
 	default:
 		if (ev & (SPRY__POLL_OUT | SPRY__POLL_ERR)) {
-			conn_flush(c);
+			conn_flush(c, false);
 		}
 		if (ev & (SPRY__POLL_IN | SPRY__POLL_ERR)) {
 			conn_rx(c);
@@ -781,6 +1070,10 @@ conn_post_cb(spry__poll_item *it, unsigned ops)
 	if ((ops & OP_RX) && !spry__load_acq(&c->closed) &&
 	    c->state == CONN_OPEN) {
 		conn_rx(c);
+	}
+	if ((ops & OP_FLUSH) && !spry__load_acq(&c->closed) &&
+	    c->state == CONN_OPEN) {
+		conn_flush(c, true);
 	}
 	if (ops & OP_CLOSE) {
 		conn_retire(c);

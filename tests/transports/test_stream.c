@@ -3,14 +3,14 @@
  * tests/transports/test_stream.c: the tcp and ipc transports, one battery
  * of cases run once per scheme from a table (NNG's transport tests):
  * refused dials, addresses in use, the bound address read back, both
- * ends' addresses read by pipe id, messages both ways, large and
- * over-size messages, raw peers that send garbage, a wrong protocol, an
- * absurd length or half a frame, handshake deadlines on both sides, a
- * listener restarting under a dialer, hundreds of connections on one
- * listener, backpressure with bounded memory, and closing
- * mid-handshake. Then what belongs to one scheme: IPv6 (with its pipe
- * addresses), a wildcard listener's own address and name lookup for
- * tcp, stale socket files and permissions for ipc.
+ * ends' addresses read by pipe id, messages both ways, messages sent just
+ * before a close, large and over-size messages, raw peers that send
+ * garbage, a wrong protocol, an absurd length or half a frame, handshake
+ * deadlines on both sides, a listener restarting under a dialer,
+ * hundreds of connections on one listener, backpressure with bounded
+ * memory, and closing mid-handshake. Then what belongs to one scheme:
+ * IPv6 (with its pipe addresses), a wildcard listener's own address and
+ * name lookup for tcp, stale socket files and permissions for ipc.
  *
  * Nothing sleeps to synchronize: tests wait for pipe events, for a
  * plain socket's end of stream or for a blocked sender, each with a
@@ -505,6 +505,37 @@ test_reqrep_round_trip(void **state)
 	}
 	spry_close(req);
 	spry_close(rep);
+}
+
+/* Few enough that the buffers hold them all while nobody receives. */
+#define CLOSE_SENDS 100
+
+/*
+ * Messages a socket took before spry_close reach a live peer: frames
+ * sent back to back may still wait in the connection's buffer when the
+ * close comes, and the close writes them first.
+ */
+static void
+test_sent_before_close_arrive(void **state)
+{
+	const scheme *sc   = *state;
+	spry_socket  *pull = open_sock(SPRY_PULL0);
+	spry_socket  *push = open_sock(SPRY_PUSH0);
+	spry_mailbox *mb   = events_of(push);
+	char          url[URL_MAX];
+
+	(void)listen_on(sc, pull, url);
+	spry_test_check(spry_dial(push, url, NULL, 0), 0);
+	await_event(mb, SPRY_PIPE_ADD); /* sends go to the pipe at once */
+	for (uint32_t i = 0; i < CLOSE_SENDS; i++) {
+		send_val(push, i);
+	}
+	spry_close(push);
+	for (uint32_t i = 0; i < CLOSE_SENDS; i++) {
+		assert_int_equal(recv_val(pull), i);
+	}
+	spry_close(pull);
+	events_close(mb);
 }
 
 /* A body of n bytes with a pattern that shows any misplaced byte. */
@@ -1139,6 +1170,7 @@ static const tcase cases[] = {
     CASE(test_pipe_addresses, NULL),
     CASE(test_pair_exchange_both_ways, NULL),
     CASE(test_reqrep_round_trip, NULL),
+    CASE(test_sent_before_close_arrive, NULL),
     CASE(test_large_message_with_raised_limit, NULL),
     CASE(test_oversize_closes_pipe_only, NULL),
     CASE(test_bad_peers_close_their_pipe_only, NULL),
