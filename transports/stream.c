@@ -143,6 +143,7 @@ struct spry__stream_conn {
 	size_t          txbytes; /* bytes waiting, ring and txq (qlk) */
 	bool            txfull;  /* the pipe is marked full (qlk) */
 	bool            txowed;  /* see above (qlk) */
+	bool            txstall; /* the last write found it full (qlk) */
 	spry_time       txlast;  /* when the last send came (qlk) */
 	uint64_t        txrx;    /* the socket's received count then (qlk) */
 };
@@ -796,9 +797,11 @@ tx_write(stream_conn *c, stream_txq **done, bool *again)
 			if (errno != EAGAIN && errno != EWOULDBLOCK) {
 				rv = spry__stream_errno(errno);
 			}
-			c->txowed = true; /* POLL_OUT comes when it drains */
+			c->txowed  = true; /* POLL_OUT comes when it drains */
+			c->txstall = true;
 			break;
 		}
+		c->txstall = false;
 		tx_advance(c, (size_t)w, ring, done);
 		tx_unblock(c);
 	}
@@ -806,14 +809,15 @@ tx_write(stream_conn *c, stream_txq **done, bool *again)
 	return rv;
 }
 
-/* Whether anything waits to be written. */
+/* POLL_OUT: the socket takes more. Whether anything waits for it. */
 static bool
-tx_waiting(stream_conn *c)
+tx_drained(stream_conn *c)
 {
 	bool any;
 
 	spry__spin_lock(&c->qlk);
-	any = c->txbytes != 0;
+	c->txstall = false;
+	any        = c->txbytes != 0;
 	spry__spin_unlock(&c->qlk);
 	return any;
 }
@@ -834,7 +838,7 @@ conn_flush(stream_conn *c, bool posted)
 	int         rv;
 
 	if (!posted) {
-		if (!tx_waiting(c)) {
+		if (!tx_drained(c)) {
 			return;
 		}
 		pthread_mutex_lock(&c->wlk);
@@ -936,6 +940,7 @@ tx_direct(stream_conn *c, stream_txq *q, int *fate, int *rv)
 	all = tx_now(c, q, rv);
 	spry__spin_lock(&c->qlk);
 	c->txbytes = 0;
+	c->txstall = !all;
 	if (all) {
 		*fate     = TX_GONE;
 		c->txowed = false; /* nothing waits: a stale flush may skip */
@@ -988,9 +993,10 @@ tx_batch(stream_conn *c)
 /*
  * A frame goes out at once when nothing waits and it is large or not
  * part of a stream; otherwise it waits behind, for the writer already
- * running, for this thread once TX_BATCH bytes wait, or for the poller,
- * to which the first frame behind posts a flush (so the last frame of
- * a burst never waits for a timer).
+ * running, for this thread once TX_BATCH bytes wait (unless the socket
+ * was full at the last write: then POLL_OUT has the poller write), or
+ * for the poller, to which the first frame behind posts a flush (so the
+ * last frame of a burst never waits for a timer).
  */
 int
 spry__stream_send(spry__pipe *p, spry_msg *m)
@@ -1009,7 +1015,7 @@ spry__stream_send(spry__pipe *p, spry_msg *m)
 		if (c->txbytes != 0 || stream ||
 		    !tx_direct(c, &q, &fate, &rv)) {
 			post  = tx_behind(c, &q, &fate, &rv);
-			batch = c->txbytes >= TX_BATCH;
+			batch = c->txbytes >= TX_BATCH && !c->txstall;
 		}
 	}
 	spry__spin_unlock(&c->qlk);
