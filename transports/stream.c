@@ -132,20 +132,22 @@ struct spry__stream_conn {
 	 * posted, a writer is at it, or POLL_OUT will come); while it
 	 * holds, frames put behind post nothing.
 	 */
-	pthread_mutex_t wlk;     /* held while writing to the socket */
-	uint32_t        qlk;     /* spinlock: what waits, closed, err */
-	uint8_t        *cbuf;    /* TX_RING bytes, or NULL (qlk) */
-	size_t          chead;   /* ring bytes written, free running (qlk) */
-	size_t          ctail;   /* ring bytes put in, free running (qlk) */
-	stream_txq     *txq;     /* queued messages, oldest first (qlk) */
-	stream_txq    **txtail;  /* (qlk) */
-	size_t          txlen;   /* messages in txq (qlk) */
-	size_t          txbytes; /* bytes waiting, ring and txq (qlk) */
-	bool            txfull;  /* the pipe is marked full (qlk) */
-	bool            txowed;  /* see above (qlk) */
-	bool            txstall; /* the last write found it full (qlk) */
-	spry_time       txlast;  /* when the last send came (qlk) */
-	uint64_t        txrx;    /* the socket's received count then (qlk) */
+	pthread_mutex_t wlk;      /* held while writing to the socket */
+	uint32_t        qlk;      /* spinlock: what waits, closed, err */
+	uint8_t        *cbuf;     /* TX_RING bytes, or NULL (qlk) */
+	size_t          chead;    /* ring bytes written, free running (qlk) */
+	size_t          ctail;    /* ring bytes put in, free running (qlk) */
+	stream_txq     *txq;      /* queued messages, oldest first (qlk) */
+	stream_txq    **txtail;   /* (qlk) */
+	size_t          txlen;    /* messages in txq (qlk) */
+	size_t          txbytes;  /* bytes waiting, ring and txq (qlk) */
+	bool            txfull;   /* the pipe is marked full (qlk) */
+	bool            txowed;   /* see above (qlk) */
+	bool            txstall;  /* the last write found it full (qlk) */
+	bool            txdirect; /* a direct write runs (qlk) */
+	bool            txpolled; /* POLL_OUT came during it (qlk) */
+	spry_time       txlast;   /* when the last send came (qlk) */
+	uint64_t        txrx;     /* the socket's received count then (qlk) */
 };
 
 static void conn_close(stream_conn *c, int err);
@@ -809,15 +811,20 @@ tx_write(stream_conn *c, stream_txq **done, bool *again)
 	return rv;
 }
 
-/* POLL_OUT: the socket takes more. Whether anything waits for it. */
+/*
+ * POLL_OUT: the socket takes more. Whether anything waits for it; a
+ * direct write running now is told instead (it queues what is left
+ * only after this).
+ */
 static bool
 tx_drained(stream_conn *c)
 {
 	bool any;
 
 	spry__spin_lock(&c->qlk);
-	c->txstall = false;
-	any        = c->txbytes != 0;
+	c->txstall  = false;
+	c->txpolled = c->txdirect;
+	any         = c->txbytes != 0;
 	spry__spin_unlock(&c->qlk);
 	return any;
 }
@@ -918,38 +925,48 @@ tx_streaming(stream_conn *c)
 enum { TX_KEPT, TX_GONE, TX_QUEUED }; /* caller's; written or copied; ours */
 
 /*
- * Send q's frame now on this thread (qlk held; released during the
- * write): the lone message's way, with no hand-over. False when a
- * writer holds the socket: then q waits behind. Only the sender adds
- * to what waits (the socket's txlk serializes sends), and holding wlk
- * keeps the writers and conn_close out, so nothing changes while qlk
- * is released. What the socket does not take waits for POLL_OUT; the
- * frame counts as waiting while it is written, so that a POLL_OUT that
- * comes meanwhile waits for wlk (and then finds the rest queued).
+ * Whether q's frame can go now on this thread (qlk): the lone
+ * message's way, with no hand-over. Not when something waits (it would
+ * pass it), when the frame is part of a stream, or when a writer holds
+ * the socket. Then wlk is this thread's, and txdirect says so.
+ */
+static bool
+tx_alone(stream_conn *c, bool stream)
+{
+	if (c->txbytes != 0 || stream || pthread_mutex_trylock(&c->wlk) != 0) {
+		return false;
+	}
+	c->txdirect = true;
+	return true;
+}
+
+/*
+ * Write q's frame (wlk held, from tx_alone). Only the sender adds to
+ * what waits (the socket's txlk serializes sends), so nothing does
+ * meanwhile. What the socket does not take is queued for POLL_OUT; but
+ * a POLL_OUT that came during the write found nothing queued, and may
+ * have been the last: then the caller posts a flush (the return).
  */
 static bool
 tx_direct(stream_conn *c, stream_txq *q, int *fate, int *rv)
 {
-	bool all;
+	bool all = tx_now(c, q, rv), post = false;
 
-	if (pthread_mutex_trylock(&c->wlk) != 0) {
-		return false;
-	}
-	c->txbytes = q->total;
-	spry__spin_unlock(&c->qlk);
-	all = tx_now(c, q, rv);
 	spry__spin_lock(&c->qlk);
-	c->txbytes = 0;
-	c->txstall = !all;
+	c->txdirect = false;
+	c->txstall  = !all;
 	if (all) {
 		*fate     = TX_GONE;
 		c->txowed = false; /* nothing waits: a stale flush may skip */
 	} else if (*rv == 0 && (*rv = tx_queue(c, q)) == 0) {
 		*fate     = TX_QUEUED;
 		c->txowed = true;
+		post      = c->txpolled;
 	}
+	c->txpolled = false;
+	spry__spin_unlock(&c->qlk);
 	pthread_mutex_unlock(&c->wlk);
-	return true;
+	return post;
 }
 
 /*
@@ -1003,7 +1020,7 @@ spry__stream_send(spry__pipe *p, spry_msg *m)
 {
 	stream_conn *c    = p->tdata;
 	int          fate = TX_KEPT, rv = 0;
-	bool         post = false, batch = false, stream;
+	bool         post = false, batch = false, direct = false, stream;
 	stream_txq   q;
 
 	txq_init(&q, c, m);
@@ -1012,13 +1029,15 @@ spry__stream_send(spry__pipe *p, spry_msg *m)
 		rv = SPRY_ECLOSED;
 	} else {
 		stream = tx_streaming(c) && q.total <= TX_COPY;
-		if (c->txbytes != 0 || stream ||
-		    !tx_direct(c, &q, &fate, &rv)) {
+		if (!(direct = tx_alone(c, stream))) {
 			post  = tx_behind(c, &q, &fate, &rv);
 			batch = c->txbytes >= TX_BATCH && !c->txstall;
 		}
 	}
 	spry__spin_unlock(&c->qlk);
+	if (direct) {
+		post = tx_direct(c, &q, &fate, &rv);
+	}
 	if (fate == TX_GONE) {
 		spry_msg_free(m);
 	}
