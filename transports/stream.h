@@ -90,6 +90,16 @@ int64_t spry__stream_live(void);
 void spry__stream_live_add(int64_t n);
 
 /*
+ * A listener that cannot accept for want of descriptors or memory
+ * (EMFILE, ENFILE, ENOBUFS, ENOMEM) tries again this long after, rather
+ * than spinning on a socket that stays readable; the connections wait
+ * in the kernel's backlog meanwhile. spry__stream_accept_stalls counts
+ * such failed accepts, for the tests (atomic).
+ */
+#define SPRY__STREAM_ACCEPT_RETRY SPRY_MSEC(100)
+uint64_t spry__stream_accept_stalls(void);
+
+/*
  * spry__stream_quiesce waits until spry__stream_live is 0, or until
  * deadline (false). Never call it from the poller thread.
  */

@@ -3,9 +3,9 @@
  * transports/stream_ep.c: listeners and dialers of the byte stream
  * transports. A listener's socket is registered with the poller, which
  * accepts until none wait and hands each new descriptor to a connection
- * (stream.c); out of descriptors it waits ACCEPT_RETRY and tries again
- * rather than spin on a socket that stays readable. Closing a listener
- * closes its socket at once, so the address is free when
+ * (stream.c); out of descriptors it waits SPRY__STREAM_ACCEPT_RETRY and
+ * tries again rather than spin on a socket that stays readable. Closing a
+ * listener closes its socket at once, so the address is free when
  * spry_listener_close returns. A dialer makes one connection per
  * attempt through the transport's connect op, which ends in
  * spry__stream_connected. Closing either closes the connections still
@@ -26,8 +26,7 @@
 
 #define container_of(p, T, f) ((T *)((char *)(p)-offsetof(T, f)))
 
-#define ACCEPT_BUDGET 64            /* accepts per turn, then the others' */
-#define ACCEPT_RETRY SPRY_MSEC(100) /* after EMFILE and the like */
+#define ACCEPT_BUDGET 64 /* accepts per turn, then the others' */
 
 /* Work posted to a listener. */
 #define OP_ACCEPT 1u  /* accept more */
@@ -35,7 +34,8 @@
 
 typedef spry__stream_ep stream_ep;
 
-static int64_t stream_live_n; /* see spry__stream_live (atomic) */
+static int64_t  stream_live_n; /* see spry__stream_live (atomic) */
+static uint64_t accept_stalls; /* see spry__stream_accept_stalls (atomic) */
 
 /* ---- counting and errors ------------------------------------------------ */
 
@@ -49,6 +49,12 @@ void
 spry__stream_live_add(int64_t n)
 {
 	spry__faa(&stream_live_n, n);
+}
+
+uint64_t
+spry__stream_accept_stalls(void)
+{
+	return spry__load_acq(&accept_stalls);
 }
 
 bool
@@ -108,8 +114,8 @@ spry__stream_errno(int e)
 
 /*
  * Accept until none wait (poller thread). Out of descriptors or memory,
- * the listener waits ACCEPT_RETRY before it tries again, rather than
- * spinning on a socket that stays readable.
+ * the listener waits SPRY__STREAM_ACCEPT_RETRY before it tries again,
+ * rather than spinning on a socket that stays readable.
  */
 static void
 lst_accept(stream_ep *se)
@@ -133,8 +139,9 @@ lst_accept(stream_ep *se)
 		}
 		if (e == EMFILE || e == ENFILE || e == ENOBUFS ||
 		    e == ENOMEM) {
-			spry__poll_timer(
-			    &se->item, spry_deadline_after(ACCEPT_RETRY));
+			spry__faa(&accept_stalls, 1);
+			spry__poll_timer(&se->item,
+			    spry_deadline_after(SPRY__STREAM_ACCEPT_RETRY));
 		}
 		return; /* EAGAIN: all taken; or the listener closed */
 	}

@@ -30,6 +30,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
@@ -213,18 +214,26 @@ events_close(spry_mailbox *mb)
 
 /* ---- plain sockets, to play a misbehaving peer ------------------------- */
 
-/* A blocking plain socket connected to url, reads bounded by GUARD. */
+/* A plain socket of sc's family, not yet connected. */
 static int
-raw_connect(const scheme *sc, const char *url)
+raw_socket(const scheme *sc)
+{
+	int fd = socket(sc->ipc ? AF_UNIX : AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	return fd;
+}
+
+/* Connect fd (from raw_socket) to url, blocking; reads bounded by GUARD. */
+static void
+raw_connect_fd(const scheme *sc, int fd, const char *url)
 {
 	struct timeval tv = {30, 0};
-	int            fd;
 
 	if (sc->ipc) {
 		struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
 		strcpy(sa.sun_path, url + strlen("ipc://"));
-		fd = socket(AF_UNIX, SOCK_STREAM, 0);
 		assert_int_equal(
 		    connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	} else {
@@ -234,12 +243,20 @@ raw_connect(const scheme *sc, const char *url)
 		assert_int_equal(sscanf(url, "tcp://127.0.0.1:%u", &port), 1);
 		sa.sin_port        = htons((uint16_t)port);
 		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		fd                 = socket(AF_INET, SOCK_STREAM, 0);
 		assert_int_equal(
 		    connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	}
 	assert_int_equal(
 	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+}
+
+/* A blocking plain socket connected to url, reads bounded by GUARD. */
+static int
+raw_connect(const scheme *sc, const char *url)
+{
+	int fd = raw_socket(sc);
+
+	raw_connect_fd(sc, fd, url);
 	return fd;
 }
 
@@ -840,6 +857,49 @@ test_dialer_reconnects_to_restarted_listener(void **state)
 	events_close(mb);
 }
 
+#define REDIALS 6                   /* attempts the peer hangs up on */
+#define REDIAL_MIN SPRY_MSEC(20)    /* the dialer's SPRY_OPT_RECONNMINT */
+#define REDIAL_MAX SPRY_MSEC(80)    /* and SPRY_OPT_RECONNMAXT */
+#define REDIAL_LEAST SPRY_MSEC(150) /* half of 20 + 40 + 80 + 80 + 80 */
+
+/*
+ * A dialer whose peer hangs up before the handshake tries again after a
+ * backoff that starts at the reconnect minimum, doubles up to the
+ * maximum and is jittered to between half and all of it: it never
+ * redials at once. The attempts cannot come sooner than the sum of the
+ * shortest waits (a busy machine only makes them later).
+ */
+static void
+test_dialer_backs_off_from_a_peer_that_hangs_up(void **state)
+{
+	const scheme  *sc   = *state;
+	spry_socket   *push = open_sock(SPRY_PUSH0);
+	struct timeval tv   = {30, 0};
+	char           url[URL_MAX];
+	int            lfd = raw_listen(sc, url);
+	spry_time      t0;
+
+	assert_int_equal(
+	    setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	spry_test_check(
+	    spry_setopt(push, SPRY_OPT_RECONNMINT, SPRY_DURATION(REDIAL_MIN)),
+	    0);
+	spry_test_check(
+	    spry_setopt(push, SPRY_OPT_RECONNMAXT, SPRY_DURATION(REDIAL_MAX)),
+	    0);
+	t0 = spry_now();
+	spry_test_check(spry_dial(push, url, NULL, SPRY_FLAG_NONBLOCK), 0);
+	for (int i = 0; i < REDIALS; i++) {
+		int fd = accept(lfd, NULL, NULL);
+
+		assert_true(fd >= 0);
+		(void)close(fd); /* before any hello */
+	}
+	assert_true(spry_now() - t0 >= REDIAL_LEAST);
+	spry_close(push);
+	raw_unlisten(sc, lfd, url);
+}
+
 #define MANY 500
 
 /* Room for MANY connections at both ends; false if the system has none. */
@@ -890,6 +950,85 @@ test_many_connections_to_one_listener(void **state)
 	}
 	for (int i = 0; i < MANY; i++) {
 		spry_close(push[i]);
+	}
+	spry_close(pull);
+}
+
+#define STARVED_PEERS 4
+#define STARVED_RETRIES 5
+
+/*
+ * A listener out of descriptors (EMFILE) leaves the connections in the
+ * kernel's backlog and tries again every SPRY__STREAM_ACCEPT_RETRY, not
+ * in a spin; once descriptors are free it takes them all, and each
+ * works. The peers' sockets are made first; then the limit drops to the
+ * lowest free descriptor, so that no new one can be made, and they
+ * connect (which takes no descriptor).
+ */
+static void
+test_listener_out_of_files_waits_then_accepts(void **state)
+{
+	const scheme *sc   = *state;
+	spry_socket  *pull = open_sock(SPRY_PULL0);
+	uint8_t       hello[SPRY__WIRE_HELLO_SIZE];
+	char          url[URL_MAX];
+	int           fds[STARVED_PEERS], lowest;
+	struct rlimit was, starved;
+	uint64_t      stalls, seen = 0;
+	spry_time     t0, waited, limit = spry_deadline_after(GUARD);
+	bool          got[STARVED_PEERS] = {false};
+
+	(void)listen_on(sc, pull, url);
+	for (int i = 0; i < STARVED_PEERS; i++) {
+		fds[i] = raw_socket(sc);
+	}
+	lowest = fcntl(fds[0], F_DUPFD, 0); /* the lowest free number */
+	assert_true(lowest >= 0);
+	(void)close(lowest);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &was), 0);
+	starved          = was;
+	starved.rlim_cur = (rlim_t)lowest;
+	stalls           = spry__stream_accept_stalls();
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &starved), 0);
+	t0 = spry_now();
+	for (int i = 0; i < STARVED_PEERS; i++) {
+		raw_connect_fd(sc, fds[i], url);
+	}
+	/*
+	 * Each arriving connection may wake the listener (an accept that
+	 * fails at once); after those, one accept per retry fails. Wait for
+	 * STARVED_RETRIES retries beyond the arrivals.
+	 */
+	while ((seen = spry__stream_accept_stalls() - stalls) <
+	        STARVED_PEERS + STARVED_RETRIES &&
+	    spry_now() < limit) {
+		sched_yield();
+	}
+	waited = spry_now() - t0;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &was), 0); /* first */
+	assert_true(seen >= STARVED_PEERS + STARVED_RETRIES);
+	/* A spin gets there at once; waits take a retry each at least (a
+	   late poller is slower still, never faster). */
+	assert_true(seen <= STARVED_PEERS + 1 +
+	        (uint64_t)(waited / (SPRY__STREAM_ACCEPT_RETRY / 2)));
+	for (int i = 0; i < STARVED_PEERS; i++) {
+		uint8_t v[4] = {0, 0, 0, (uint8_t)i};
+
+		assert_int_equal(
+		    recv(fds[i], hello, sizeof(hello), MSG_WAITALL),
+		    (ssize_t)sizeof(hello));
+		raw_hello(fds[i], SPRY_PUSH0);
+		raw_frame_header(sc, fds[i], sizeof(v));
+		raw_send(fds[i], v, sizeof(v));
+	}
+	for (int i = 0; i < STARVED_PEERS; i++) {
+		uint32_t v = recv_val(pull);
+
+		assert_true(v < STARVED_PEERS && !got[v]);
+		got[v] = true;
+	}
+	for (int i = 0; i < STARVED_PEERS; i++) {
+		(void)close(fds[i]);
 	}
 	spry_close(pull);
 }
@@ -1178,7 +1317,9 @@ static const tcase cases[] = {
     CASE(test_late_poller_reads_the_hello_before_the_deadline, NULL),
     CASE(test_close_ends_handshakes_in_flight, NULL),
     CASE(test_dialer_reconnects_to_restarted_listener, NULL),
+    CASE(test_dialer_backs_off_from_a_peer_that_hangs_up, NULL),
     CASE(test_many_connections_to_one_listener, NULL),
+    CASE(test_listener_out_of_files_waits_then_accepts, NULL),
     CASE(test_backpressure_bounds_memory, NULL),
     CASE(test_stream_options_checked, &scheme_tcp),
     CASE(test_ipv6_loopback, &scheme_tcp),
