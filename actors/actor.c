@@ -397,9 +397,12 @@ actor_cancel(spry_actor *a, uint32_t pend)
 	return rv;
 }
 
-/* One turn: requests, signals, then a bounded batch of messages. */
+/*
+ * One turn: requests, signals, then a bounded batch of messages. *more
+ * tells that the actor must run again although no note came.
+ */
 static int
-actor_turn(spry_actor *a)
+actor_turn(spry_actor *a, bool *more)
 {
 	uint32_t pend = 0;
 	unsigned batch;
@@ -437,29 +440,36 @@ actor_turn(spry_actor *a)
 	    (rv = actor_call(a, SPRY__EV_WAKE, NULL, NULL, 0, 0)) != 0) {
 		return rv;
 	}
+	/*
+	 * Another turn when messages may be left: the batch ran out (their
+	 * notes may all have come before this turn, so nothing else would
+	 * bring it back).
+	 */
 	batch = spry__sched_batch();
 	for (unsigned n = 0; n < batch; n++) {
 		if (spry_mailbox_tryrecv(&a->mb, &msg) != 0) {
-			break;
+			return SPRY_CONTINUE;
 		}
 		if ((rv = actor_call(a, SPRY_EV_MSG, msg, NULL, 0, 0)) != 0) {
 			return rv;
 		}
 	}
+	*more = true;
 	return SPRY_CONTINUE;
 }
 
 /*
- * End the turn: go idle only if no note came during it (sched still 1).
- * After a successful CAS to 0 the actor may run elsewhere and be freed,
- * so nothing here reads it again; otherwise it stays ours and requeues.
+ * End the turn: go idle only if no note came during it (sched still 1)
+ * and the turn left no work behind (`more`). After a successful CAS to 0
+ * the actor may run elsewhere and be freed, so nothing here reads it
+ * again; otherwise it stays ours and requeues.
  */
 static void
-actor_yield(spry_actor *a)
+actor_yield(spry_actor *a, bool more)
 {
 	uint32_t one = 1;
 
-	if (!spry__cas(&a->sched, &one, 0)) {
+	if (more || !spry__cas(&a->sched, &one, 0)) {
 		spry__xchg(&a->sched, 1);
 		spry__sched_submit(a, false);
 	}
@@ -532,15 +542,16 @@ actor_exit(spry_actor *a, int reason)
 void
 spry__actor_run(spry_actor *a)
 {
-	int rv;
+	bool more = false;
+	int  rv;
 
 	tls_self = a;
-	rv       = actor_turn(a);
+	rv       = actor_turn(a, &more);
 	tls_self = NULL;
 	if (rv != SPRY_CONTINUE) {
 		actor_exit(a, rv);
 	} else {
-		actor_yield(a);
+		actor_yield(a, more);
 	}
 }
 

@@ -243,6 +243,59 @@ test_full_mailbox_gives_eagain_and_blocking_send_waits(void **state)
 	spry_actor_release(a);
 }
 
+/*
+ * Counts messages, held in START by the gate; reports when it has seen
+ * them all (the test's `backlog`).
+ */
+static int backlog;
+
+static int
+gated_counter(spry_actor *self, const spry_event *ev, void *st)
+{
+	static int seen;
+
+	(void)self;
+	(void)st;
+	if (ev->type == SPRY_EV_START) {
+		seen = 0;
+		while (!__atomic_load_n(&gate, __ATOMIC_ACQUIRE)) {
+			sched_yield();
+		}
+	}
+	if (ev->type == SPRY_EV_MSG && ++seen == backlog) {
+		put(R_MSG, seen, 0);
+	}
+	return SPRY_CONTINUE;
+}
+
+/*
+ * Every message was sent (and noted) before the actor's first turn, so
+ * no note comes during the turns that follow: a turn that ends on its
+ * batch limit must still bring the actor back for the rest.
+ */
+static void
+test_backlog_beyond_a_batch_is_all_delivered(void **state)
+{
+	spry_actor_opts o = SPRY_ACTOR_OPTS_INIT;
+	spry_actor     *a;
+
+	(void)state;
+	gate       = 0;
+	backlog    = 1000; /* many batches of the default 64 */
+	o.behavior = gated_counter;
+	o.capacity = 1024;
+	spry_test_check(spry_actor_spawn(&a, &o), 0);
+	for (int i = 0; i < backlog; i++) {
+		spry_test_check(
+		    spry_actor_send(a, (void *)(uintptr_t)(i + 2)), 0);
+	}
+	__atomic_store_n(&gate, 1, __ATOMIC_RELEASE);
+	expect(R_MSG, backlog);
+	spry_actor_stop(a);
+	spry_test_check(spry_actor_wait(NULL, a, NULL), 0);
+	spry_actor_release(a);
+}
+
 static void
 test_ctx_cancel_delivers_cancel_then_shutdown(void **state)
 {
@@ -768,6 +821,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_full_mailbox_gives_eagain_and_blocking_send_waits, up,
 	        down),
+	    cmocka_unit_test_setup_teardown(
+	        test_backlog_beyond_a_batch_is_all_delivered, up, down),
 	    cmocka_unit_test_setup_teardown(
 	        test_ctx_cancel_delivers_cancel_then_shutdown, up, down),
 	    cmocka_unit_test_setup_teardown(
