@@ -165,34 +165,65 @@ spry__pipe_closed(spry__pipe *p)
 	}
 }
 
-int
-spry__pipe_deliver(spry__pipe *p, spry_msg *m)
+/* Give one message to the protocol and place it (lk); paused: m waits. */
+static int
+pipe_take(spry_socket *s, spry__pipe *p, spry_msg *m, bool *paused)
 {
-	spry_socket  *s  = p->s;
 	spry_mailbox *to = NULL;
 	int           rv;
 
-	spry__sock_lock(s);
-	if (spry__sock_closed(s) || p->removed) {
-		spry__sock_unlock(s);
-		spry_msg_free(m);
-		return SPRY_ECLOSED;
-	}
 	rv = s->proto->recv(s, p, &m, &to);
 	if (rv == 0 &&
 	    (s->paused != NULL || spry__sock_place(s, p, m, to) != 0)) {
 		spry__sock_rx_pause(s, p, m, to); /* behind those waiting */
+		*paused = true;
 	} else if (rv == SPRY__RX_DROP) {
 		spry__sock_count(&s->st_dropped, 1);
 	} else if (rv != 0 && rv != SPRY__RX_KEEP) {
 		spry__sock_count(&s->st_malformed, 1);
 		spry_msg_free(m);
 	}
+	return rv;
+}
+
+int
+spry__pipe_deliver_n(
+    spry__pipe *p, spry_msg *const *m, size_t n, size_t *taken)
+{
+	spry_socket *s      = p->s;
+	bool         paused = false;
+	int          rv     = 0;
+	size_t       i;
+
+	spry__sock_lock(s);
+	if (spry__sock_closed(s) || p->removed) {
+		spry__sock_unlock(s);
+		for (i = 0; i < n; i++) {
+			spry_msg_free(m[i]);
+		}
+		*taken = n;
+		return SPRY_ECLOSED;
+	}
+	for (i = 0; i < n && !paused && rv != SPRY_EPROTO; i++) {
+		rv = pipe_take(s, p, m[i], &paused);
+	}
 	spry__sock_unlock(s);
 	if (rv == SPRY_EPROTO) {
+		for (; i < n; i++) {
+			spry_msg_free(m[i]); /* the pipe is going */
+		}
 		p->tran->close(p); /* a peer that misbehaves goes */
 	}
+	*taken = i;
 	return 0;
+}
+
+int
+spry__pipe_deliver(spry__pipe *p, spry_msg *m)
+{
+	size_t taken;
+
+	return spry__pipe_deliver_n(p, &m, 1, &taken);
 }
 
 void

@@ -307,6 +307,16 @@ int spry__pipe_start(spry__pipe *p, int peer);
 int spry__pipe_deliver(spry__pipe *p, spry_msg *m);
 
 /*
+ * spry__pipe_deliver_n hands up to n messages, in order, under one
+ * lock: a stream transport decodes many frames per read. Sets *taken to
+ * how many it took (all on error); it stops after one that paused the
+ * pipe, and the transport keeps the rest until recv_resume. Returns as
+ * spry__pipe_deliver.
+ */
+int spry__pipe_deliver_n(
+    spry__pipe *p, spry_msg *const *m, size_t n, size_t *taken);
+
+/*
  * spry__pipe_tx_block / spry__pipe_tx_ready: the transport says it will
  * take no more / takes messages again (txfull). tx_ready pokes the
  * socket. Call them in an order the transport itself serializes.

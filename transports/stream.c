@@ -66,6 +66,7 @@
 
 #define RBUF_SIZE 65536u /* a receiving connection's buffer */
 #define RX_BUDGET 16     /* reads per turn, then the others' */
+#define RX_BATCH 64      /* decoded messages handed over at once */
 #define TX_MAX 16        /* queued messages that fill a pipe */
 #define TX_GATHER 16     /* messages per sendmsg when flushing */
 
@@ -126,6 +127,9 @@ struct spry__stream_conn {
 	uint8_t       *rbuf; /* read buffer, once the peer sends messages */
 	size_t         rpos; /* next byte of rbuf to decode */
 	size_t         rlen; /* bytes in rbuf */
+	spry_msg      *rxm[RX_BATCH]; /* decoded, not yet handed over */
+	size_t         rxmpos;        /* next of rxm to hand over */
+	size_t         rxmlen;        /* messages in rxm */
 	/*
 	 * The send side. What waits is the ring's bytes, then txq's.
 	 * txowed: a write will come without another send (a flush is
@@ -342,6 +346,9 @@ conn_retire(stream_conn *c)
 	spry__wire_dec_fini(&c->dec);
 	spry__free(c->rbuf, RBUF_SIZE);
 	c->rbuf = NULL;
+	while (c->rxmpos < c->rxmlen) {
+		spry_msg_free(c->rxm[c->rxmpos++]);
+	}
 	(void)conn_unpend(c);
 	conn_report(c, c->err != 0 ? c->err : SPRY_ECLOSED);
 	if (c->pipe != NULL) {
@@ -505,45 +512,77 @@ conn_bad_frame(stream_conn *c, int rv)
 }
 
 /*
- * Hand m to the socket. A peer that sends messages gets a read buffer
- * now; one that never does (the far side of a PUSH) never costs one.
+ * Hand what is decoded to the socket, all under one socket lock; whether
+ * all went (false: paused or closed, the rest kept for the resume).
+ */
+static bool
+conn_hand(stream_conn *c)
+{
+	size_t taken;
+
+	if (!conn_can_rx(c)) {
+		return false;
+	}
+	if (c->rxmpos == c->rxmlen) {
+		return true;
+	}
+	if (spry__pipe_deliver_n(c->pipe, c->rxm + c->rxmpos,
+	        c->rxmlen - c->rxmpos, &taken) != 0) {
+		c->rxmpos = c->rxmlen = 0; /* all taken */
+		conn_close(c, SPRY_ECLOSED);
+		return false;
+	}
+	if ((c->rxmpos += taken) < c->rxmlen) {
+		return false; /* paused, or the pipe is going */
+	}
+	c->rxmpos = c->rxmlen = 0;
+	return true;
+}
+
+/*
+ * Keep m for the next hand-over. A peer that sends messages gets a read
+ * buffer now; one that never does (the far side of a PUSH) never costs
+ * one.
  */
 static void
-conn_deliver(stream_conn *c, spry_msg *m)
+conn_keep(stream_conn *c, spry_msg *m)
 {
 	if (c->rbuf == NULL) {
 		c->rbuf = spry__alloc(RBUF_SIZE); /* NULL: read direct */
 	}
-	if (spry__pipe_deliver(c->pipe, m) != 0) {
-		conn_close(c, SPRY_ECLOSED);
-	}
+	c->rxm[c->rxmlen++] = m;
 }
 
-/* Deliver the frames in the read buffer; whether to read more. */
+/*
+ * Decode the frames in the read buffer, handing them over a batch at a
+ * time (one socket lock, not one per message); whether to read more.
+ */
 static bool
 conn_rx_buffered(stream_conn *c)
 {
-	while (c->rpos < c->rlen) {
-		spry_msg *m;
-		size_t    used;
-		int       rv;
+	while (conn_hand(c) && c->rpos < c->rlen) {
+		while (c->rpos < c->rlen && c->rxmlen < RX_BATCH) {
+			spry_msg *m;
+			size_t    used;
+			int       rv;
 
-		if (!conn_can_rx(c)) {
-			return false; /* keep the rest for the resume */
-		}
-		rv = spry__wire_dec_feed(
-		    &c->dec, c->rbuf + c->rpos, c->rlen - c->rpos, &used, &m);
-		c->rpos += used;
-		if (rv != 0) {
-			conn_bad_frame(c, rv);
-			return false;
-		}
-		if (m != NULL) {
-			conn_deliver(c, m);
+			rv = spry__wire_dec_feed(&c->dec, c->rbuf + c->rpos,
+			    c->rlen - c->rpos, &used, &m);
+			c->rpos += used;
+			if (rv != 0) {
+				conn_bad_frame(c, rv);
+				return false;
+			}
+			if (m != NULL) {
+				conn_keep(c, m);
+			}
 		}
 	}
+	if (c->rxmpos < c->rxmlen || !conn_can_rx(c)) {
+		return false; /* keep the rest for the resume */
+	}
 	c->rpos = c->rlen = 0;
-	return conn_can_rx(c);
+	return true;
 }
 
 /* One read: into the buffer, or straight into a large body. */
@@ -583,7 +622,8 @@ conn_read(stream_conn *c)
 		return false;
 	}
 	if (m != NULL) {
-		conn_deliver(c, m);
+		conn_keep(c, m);
+		return conn_hand(c);
 	}
 	return true;
 }
