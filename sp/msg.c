@@ -37,6 +37,7 @@
 /* Storage shared by the chunks of a message and of its copies. */
 typedef struct msg_buf {
 	uint32_t refs;   /* holders (atomic); 1: the holder may write */
+	uint32_t inslot; /* 1: lives in a pool's slot (fixed) */
 	size_t   cap;    /* bytes in data; fixed */
 	uint8_t  data[]; /* the bytes; written only by a sole holder */
 } msg_buf;
@@ -50,13 +51,50 @@ typedef struct msg_chunk {
 
 /* A message; every field is guarded by its one holder. */
 struct spry_msg {
-	msg_chunk     header; /* the protocol's bytes */
-	msg_chunk     body;   /* the application's bytes */
-	spry_socket  *socket; /* receiving socket (borrowed), or NULL */
-	spry__peer   *peer;   /* peer address (held), or NULL: unknown */
-	uint32_t      pipe;   /* receiving pipe's id, or 0 */
-	int           err;    /* the code of an error event, or 0 */
-	spry_mailbox *reply;  /* held: where REQ/SURVEYOR answers go */
+	msg_chunk        header; /* the protocol's bytes */
+	msg_chunk        body;   /* the application's bytes */
+	spry_socket     *socket; /* receiving socket (borrowed), or NULL */
+	spry__peer      *peer;   /* peer address (held), or NULL: unknown */
+	uint32_t         pipe;   /* receiving pipe's id, or 0 */
+	int              err;    /* the code of an error event, or 0 */
+	spry_mailbox    *reply;  /* held: where REQ/SURVEYOR answers go */
+	struct msg_slot *slot; /* the pool slot it lives in, or NULL; fixed */
+};
+
+/*
+ * A pooled message: the message and its body's buffer in one block, from
+ * a pool that one thread (a transport's poller) takes them from and any
+ * thread gives them back to, so that a receiver freeing what the poller
+ * allocated shares no allocator lock with it. The block goes back once
+ * both the message and the buffer (which a dup may share) are let go.
+ */
+typedef struct msg_slot {
+	struct msg_slot *next;  /* in the pool's free list or back stack */
+	spry__msg_pool  *pool;  /* fixed */
+	uint32_t         holds; /* the message, the buffer (atomic) */
+	spry_msg         m;     /* the message */
+	/* then the buffer: a msg_buf and SLOT_CAP bytes */
+} msg_slot;
+
+/* Bodies up to SLOT_BODY bytes come from a pool, with the headroom. */
+#define SLOT_BODY 256
+#define SLOT_CAP (MSG_HEADROOM + SLOT_BODY)
+#define SLOT_SIZE (sizeof(msg_slot) + sizeof(msg_buf) + SLOT_CAP)
+#define POOL_KEEP 256 /* free slots a pool keeps; more go back */
+
+/* The back stack of a closed pool: slots given back are freed. */
+#define POOL_CLOSED ((msg_slot *)&chunk_none)
+
+/*
+ * A pool. back is pushed by any thread (compare-and-swap) and emptied
+ * whole by the owner (an exchange), so no pop races a push (no ABA).
+ */
+struct spry__msg_pool {
+	msg_slot *back;    /* slots given back (atomic); POOL_CLOSED */
+	uint8_t   pad[56]; /* back's cache line is the givers' */
+	msg_slot *free;    /* slots to hand out (owner) */
+	size_t    nfree;   /* slots in free (owner) */
+	uint32_t  refs;    /* the owner's, one per slot in being (atomic) */
 };
 
 /* Where a chunk without storage points: zero bytes, never written. */
@@ -80,10 +118,20 @@ buf_alloc(size_t cap)
 	msg_buf *b = spry__alloc_raw(sizeof(*b) + cap);
 
 	if (b != NULL) {
-		b->refs = 1;
-		b->cap  = cap;
+		b->refs   = 1;
+		b->inslot = 0;
+		b->cap    = cap;
 	}
 	return b;
+}
+
+static void slot_release(msg_slot *sl);
+
+/* The slot a pooled buffer lives in. */
+static msg_slot *
+buf_slot(msg_buf *b)
+{
+	return (msg_slot *)((char *)b - sizeof(msg_slot));
 }
 
 /* Give back one reference; the last one frees. NULL is fine. */
@@ -93,7 +141,11 @@ buf_release(msg_buf *b)
 	/* The sole holder frees without a locked instruction. */
 	if (b != NULL &&
 	    (spry__load_acq(&b->refs) == 1 || spry__fas(&b->refs, 1) == 1)) {
-		spry__free(b, sizeof(*b) + b->cap);
+		if (b->inslot) {
+			slot_release(buf_slot(b));
+		} else {
+			spry__free(b, sizeof(*b) + b->cap);
+		}
 	}
 }
 
@@ -385,6 +437,134 @@ spry__msg_alloc_raw(spry_msg **out, size_t size)
 	return msg_make(out, size, false);
 }
 
+/* ---- pools ---------------------------------------------------------- */
+
+/* Drop one of p's references; the last frees it. */
+static void
+pool_unref(spry__msg_pool *p)
+{
+	if (spry__fas(&p->refs, 1) == 1) {
+		spry__free(p, sizeof(*p));
+	}
+}
+
+static void
+slot_free(msg_slot *sl)
+{
+	spry__msg_pool *p = sl->pool;
+
+	spry__free(sl, SLOT_SIZE);
+	pool_unref(p);
+}
+
+/*
+ * The message or the buffer of sl is let go (any thread); the second
+ * gives sl back to its pool, or frees it once the pool is closed.
+ */
+static void
+slot_release(msg_slot *sl)
+{
+	spry__msg_pool *p = sl->pool;
+	msg_slot       *top;
+
+	if (spry__load_acq(&sl->holds) != 1 && spry__fas(&sl->holds, 1) != 1) {
+		return;
+	}
+	top = spry__load_relaxed(&p->back);
+	do {
+		if (top == POOL_CLOSED) {
+			slot_free(sl);
+			return;
+		}
+		sl->next = top;
+	} while (!spry__cas(&p->back, &top, sl));
+}
+
+spry__msg_pool *
+spry__msg_pool_new(void)
+{
+	spry__msg_pool *p = spry__alloc(sizeof(*p));
+
+	if (p != NULL) {
+		p->refs = 1;
+	}
+	return p;
+}
+
+/*
+ * Take what was given back into the free list, keeping at most
+ * POOL_KEEP slots (a burst's worth is not kept for the pool's life).
+ */
+static void
+pool_refill(spry__msg_pool *p)
+{
+	msg_slot *sl = spry__xchg(&p->back, NULL), *next;
+
+	for (; sl != NULL; sl = next) {
+		next = sl->next;
+		if (p->nfree >= POOL_KEEP) {
+			slot_free(sl);
+			continue;
+		}
+		sl->next = p->free;
+		p->free  = sl;
+		p->nfree++;
+	}
+}
+
+int
+spry__msg_pool_alloc(spry__msg_pool *p, spry_msg **out, size_t size)
+{
+	msg_slot *sl;
+	msg_buf  *b;
+
+	if (size > SLOT_BODY) {
+		return spry__msg_alloc_raw(out, size);
+	}
+	if (p->free == NULL) {
+		pool_refill(p);
+	}
+	if ((sl = p->free) != NULL) {
+		p->free = sl->next;
+		p->nfree--;
+	} else if ((sl = spry__alloc_raw(SLOT_SIZE)) != NULL) {
+		sl->pool = p;
+		spry__faa(&p->refs, 1);
+	} else {
+		return SPRY_ENOMEM;
+	}
+	sl->holds = 2;
+	memset(&sl->m, 0, sizeof(sl->m));
+	b          = (msg_buf *)(sl + 1);
+	b->refs    = 1;
+	b->inslot  = 1;
+	b->cap     = SLOT_CAP;
+	sl->m.slot = sl;
+	sl->m.body = (msg_chunk){b, MSG_HEADROOM, size};
+	*out       = &sl->m;
+	return 0;
+}
+
+void
+spry__msg_pool_close(spry__msg_pool *p)
+{
+	msg_slot *sl, *next;
+
+	if (p == NULL) {
+		return;
+	}
+	for (sl = spry__xchg(&p->back, POOL_CLOSED); sl != NULL; sl = next) {
+		next = sl->next;
+		slot_free(sl);
+	}
+	for (sl = p->free; sl != NULL; sl = next) {
+		next = sl->next;
+		slot_free(sl);
+	}
+	p->free = NULL;
+	pool_unref(p); /* the owner's */
+}
+
 void
 spry_msg_free(spry_msg *m)
 {
@@ -397,7 +577,11 @@ spry_msg_free(spry_msg *m)
 	if (m->reply != NULL) {
 		spry_mailbox_release(m->reply);
 	}
-	spry__free(m, sizeof(*m));
+	if (m->slot != NULL) {
+		slot_release(m->slot);
+	} else {
+		spry__free(m, sizeof(*m));
+	}
 }
 
 int
@@ -413,6 +597,7 @@ spry_msg_dup(spry_msg **out, const spry_msg *m)
 	}
 	*d       = *m;
 	d->reply = NULL; /* a request's identity is not copied */
+	d->slot  = NULL; /* d is a block of its own */
 	if (m->peer != NULL) {
 		spry__peer_hold(m->peer);
 	}

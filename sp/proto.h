@@ -54,6 +54,21 @@ const void *spry__msg_header_peek(const spry_msg *m);
  */
 int spry__msg_alloc_raw(spry_msg **out, size_t size);
 
+/*
+ * A message pool, for a thread that allocates many small messages which
+ * other threads free (a transport's poller): a message and its body come
+ * from the pool in one block, and freeing gives the block back with one
+ * compare-and-swap, sharing no allocator lock with the pool's thread.
+ * spry__msg_pool_new: NULL on no memory. spry__msg_pool_alloc (the
+ * owner's thread only) is spry__msg_alloc_raw, pooled for small bodies.
+ * spry__msg_pool_close (the owner, once): the pool is freed when its last
+ * message is; messages from it stay good.
+ */
+typedef struct spry__msg_pool spry__msg_pool;
+spry__msg_pool               *spry__msg_pool_new(void);
+int  spry__msg_pool_alloc(spry__msg_pool *p, spry_msg **out, size_t size);
+void spry__msg_pool_close(spry__msg_pool *p);
+
 /* Protocols, cooked and raw (sp/proto_*.c). */
 extern const spry__proto spry__pair0, spry__pair0_raw;
 extern const spry__proto spry__pair1, spry__pair1_raw;

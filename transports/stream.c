@@ -10,11 +10,15 @@
  * a peer that never speaks cannot hold a connection for ever; then the
  * connection becomes a pipe of the socket. Receiving stays on the poller
  * thread: it reads into a 64 KiB buffer (or, for a large payload,
- * straight into the message body), decodes every frame the bytes hold
- * and hands each message to the socket at once. When the socket has no
- * room it pauses the pipe during that hand-over; the poller then stops,
- * keeping what it read, and the resume posts the connection back to the
- * poller, which goes on from the buffer. The kernel's buffers then fill
+ * straight into the message body), decodes the frames the bytes hold
+ * and hands them to the socket RX_BATCH at a time, under one socket lock
+ * (a read of a stream holds hundreds). Small messages come from the
+ * connection's pool (sp/proto.h): the receiving thread frees them back
+ * to it, sharing no allocator lock with the poller, which at 64 B per
+ * message was the poller's largest cost. When the socket has no room it
+ * pauses the pipe during a hand-over; the poller then stops, keeping
+ * what it decoded and read, and the resume posts the connection back to
+ * the poller, which goes on from there. The kernel's buffers then fill
  * and the sender's writes stop: backpressure end to end.
  *
  * Sending runs on the sender's thread (the socket's txlk serializes a
@@ -114,22 +118,23 @@ struct spry__stream_conn {
 	int           err;       /* why it closed (qlk) */
 	bool          dialer;    /* fixed */
 	/* The poller thread's alone: */
-	uint8_t        state;    /* CONN_* */
-	bool           added;    /* registered with the poller */
-	bool           reported; /* dialer: the attempt's result told */
-	spry_duration  hstimeo;  /* handshake deadline, from the socket */
-	size_t         rcvmaxsz; /* largest payload, from the socket */
-	uint8_t        hello_out[HELLO]; /* ours */
-	uint8_t        hello_in[HELLO];  /* the peer's */
-	size_t         hello_sent;       /* bytes of hello_out written */
-	size_t         hello_got;        /* bytes of hello_in read */
-	spry__wire_dec dec;              /* the frame decoder */
-	uint8_t       *rbuf; /* read buffer, once the peer sends messages */
-	size_t         rpos; /* next byte of rbuf to decode */
-	size_t         rlen; /* bytes in rbuf */
-	spry_msg      *rxm[RX_BATCH]; /* decoded, not yet handed over */
-	size_t         rxmpos;        /* next of rxm to hand over */
-	size_t         rxmlen;        /* messages in rxm */
+	uint8_t         state;    /* CONN_* */
+	bool            added;    /* registered with the poller */
+	bool            reported; /* dialer: the attempt's result told */
+	spry_duration   hstimeo;  /* handshake deadline, from the socket */
+	size_t          rcvmaxsz; /* largest payload, from the socket */
+	uint8_t         hello_out[HELLO]; /* ours */
+	uint8_t         hello_in[HELLO];  /* the peer's */
+	size_t          hello_sent;       /* bytes of hello_out written */
+	size_t          hello_got;        /* bytes of hello_in read */
+	spry__wire_dec  dec;              /* the frame decoder */
+	uint8_t        *rbuf; /* read buffer, once the peer sends messages */
+	size_t          rpos; /* next byte of rbuf to decode */
+	size_t          rlen; /* bytes in rbuf */
+	spry_msg       *rxm[RX_BATCH]; /* decoded, not yet handed over */
+	size_t          rxmpos;        /* next of rxm to hand over */
+	size_t          rxmlen;        /* messages in rxm */
+	spry__msg_pool *pool;          /* received messages' blocks, or NULL */
 	/*
 	 * The send side. What waits is the ring's bytes, then txq's.
 	 * txowed: a write will come without another send (a flush is
@@ -349,6 +354,8 @@ conn_retire(stream_conn *c)
 	while (c->rxmpos < c->rxmlen) {
 		spry_msg_free(c->rxm[c->rxmpos++]);
 	}
+	spry__msg_pool_close(c->pool); /* freed with its last message */
+	c->pool = NULL;
 	(void)conn_unpend(c);
 	conn_report(c, c->err != 0 ? c->err : SPRY_ECLOSED);
 	if (c->pipe != NULL) {
@@ -395,8 +402,9 @@ conn_hs_done(stream_conn *c)
 	c->ops->peer(c->ep, c->item.fd, p->addr, sizeof(p->addr));
 	c->ops->local(c->ep, c->item.fd, p->laddr, sizeof(p->laddr));
 	spry__wire_dec_init(&c->dec, c->ops->ipc, c->rcvmaxsz);
-	c->pipe  = p;
-	c->state = CONN_OPEN;
+	c->dec.pool = c->pool = spry__msg_pool_new(); /* NULL: malloc */
+	c->pipe               = p;
+	c->state              = CONN_OPEN;
 	if ((rv = spry__pipe_start(p, peer)) != 0) {
 		conn_report(c, rv);
 		conn_close(c, rv);

@@ -164,7 +164,9 @@ wire_start(spry__wire_dec *d, spry_msg **out)
 	 * Not zeroed: the payload overwrites every byte of the body before
 	 * the message is handed out, and a partial one is only freed.
 	 */
-	if ((rv = spry__msg_alloc_raw(&m, (size_t)len)) != 0) {
+	rv = d->pool != NULL ? spry__msg_pool_alloc(d->pool, &m, (size_t)len) :
+	                       spry__msg_alloc_raw(&m, (size_t)len);
+	if (rv != 0) {
 		return wire_fail(d, rv);
 	}
 	if (len == 0) {

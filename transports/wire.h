@@ -117,6 +117,9 @@ typedef struct spry__wire_dec {
 	size_t left;
 	/* 0, or the sticky error code of a bad stream. */
 	int err;
+	/* Where messages come from (NULL: the allocator); the caller's,
+	   set after init, used on the decoding thread. */
+	struct spry__msg_pool *pool;
 } spry__wire_dec;
 
 /*

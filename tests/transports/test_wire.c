@@ -8,7 +8,10 @@
  * into the body, and mixed. Then the limits (exactly at maxrecv, one
  * over, lengths of 2^63 and more, refused before anything is allocated),
  * the ipc type byte, sticky errors, and reset and fini with a partial
- * frame.
+ * frame. Last, decoding from a message pool (sp/proto.h): the same
+ * messages, changed, shared and freed in any order, before and after
+ * the pool closes, and freed on another thread while the decoding one
+ * takes their blocks again.
  *
  * Every test runs between spry_test_up and spry_test_down, which fails
  * it when any allocation is left.
@@ -16,8 +19,10 @@
 #include "tests/support/support.h"
 
 #include "mailbox/alloc.h"
+#include "sp/proto.h"
 #include "transports/wire.h"
 
+#include <pthread.h>
 #include <string.h>
 
 /* The most frames a test stream holds. */
@@ -660,6 +665,141 @@ test_bad_arguments_and_overfilling_are_einval_and_not_sticky(void **state)
 	spry__wire_dec_fini(&d);
 }
 
+/* Decode s whole with d into g (one chunk), checking the frame count. */
+static void
+decode_whole(spry__wire_dec *d, const stream *s, got *g)
+{
+	feed_all(d, s->buf, s->len, g);
+	assert_int_equal(g->n, s->nframes);
+	assert_true(spry__wire_dec_idle(d));
+}
+
+static void
+test_a_pooled_decoder_gives_the_same_messages_and_reuses_them(void **state)
+{
+	(void)state;
+	for (int ipc = 0; ipc <= 1; ipc++) {
+		spry__msg_pool *pool = spry__msg_pool_new();
+		spry__wire_dec  d;
+		stream         *s = stream_new(ipc);
+
+		assert_non_null(pool);
+		spry__wire_dec_init(&d, ipc, 0);
+		d.pool = pool;
+		/* Small ones pooled, larger ones (over 256 B) not. */
+		for (size_t k = 0; k < 600; k++) {
+			stream_add(s, (k * 7919) % 700);
+		}
+		for (int round = 0; round < 3; round++) {
+			decode_whole(&d, s, got_new());
+			got_check(
+			    &the_got, s); /* frees: the next round reuses */
+		}
+		spry__wire_dec_fini(&d);
+		spry__msg_pool_close(pool);
+	}
+}
+
+static void
+test_pooled_messages_change_share_and_outlive_their_pool(void **state)
+{
+	spry__msg_pool *pool = spry__msg_pool_new();
+	spry__wire_dec  d;
+	stream         *s = stream_new(false);
+	got            *g = got_new();
+	spry_msg       *dup, *dup2;
+	uint8_t         big[1000];
+
+	(void)state;
+	assert_non_null(pool);
+	spry__wire_dec_init(&d, false, 0);
+	d.pool = pool;
+	for (size_t k = 0; k < 8; k++) {
+		stream_add(s, 64);
+	}
+	decode_whole(&d, s, g);
+	/* A dup shares the pooled bytes and outlives the message. */
+	spry_test_check(spry_msg_dup(&dup, g->msgs[0]), 0);
+	spry_msg_free(g->msgs[0]);
+	assert_int_equal(spry_msg_len(dup), 64);
+	assert_int_equal(
+	    ((uint8_t *)spry_msg_body(dup))[5], payload_byte(0, 5));
+	/* Growing moves the body out of the block; headers work. */
+	memset(big, 7, sizeof(big));
+	spry_test_check(spry_msg_append(g->msgs[1], big, sizeof(big)), 0);
+	spry_test_check(spry_msg_header_append_u32(g->msgs[1], 42), 0);
+	assert_int_equal(spry_msg_len(g->msgs[1]), 64 + sizeof(big));
+	assert_int_equal(
+	    ((uint8_t *)spry_msg_body(g->msgs[1]))[63], payload_byte(1, 63));
+	/* Writing a shared body copies it: the other holder keeps its own. */
+	spry_test_check(spry_msg_dup(&dup2, g->msgs[2]), 0);
+	((uint8_t *)spry_msg_body(dup2))[0] ^= 0xff;
+	assert_int_equal(
+	    ((uint8_t *)spry_msg_body(g->msgs[2]))[0], payload_byte(2, 0));
+	spry_msg_free(g->msgs[2]);
+	spry_msg_clear(g->msgs[3]);
+	spry_test_check(spry_msg_append_u32(g->msgs[3], 9), 0);
+	/* Close with messages out: each frees its block when it goes. */
+	spry__wire_dec_fini(&d);
+	spry__msg_pool_close(pool);
+	spry_msg_free(dup);
+	spry_msg_free(dup2);
+	spry_msg_free(g->msgs[1]);
+	for (size_t k = 3; k < g->n; k++) {
+		spry_msg_free(g->msgs[k]);
+	}
+	g->n = 0;
+}
+
+/* The freeing thread of the cross-thread test: frees what comes. */
+static void *
+pool_freer(void *arg)
+{
+	spry_mailbox *mb = arg;
+	void         *m;
+
+	while (spry_mailbox_recv(NULL, mb, &m) == 0 && m != NULL) {
+		spry_msg_free(m);
+	}
+	return NULL;
+}
+
+static void
+test_pooled_messages_freed_on_another_thread_come_back(void **state)
+{
+	spry__msg_pool *pool = spry__msg_pool_new();
+	spry__wire_dec  d;
+	spry_mailbox   *mb;
+	pthread_t       t;
+	stream         *s = stream_new(false);
+	got            *g = got_new();
+
+	(void)state;
+	assert_non_null(pool);
+	spry_test_check(spry_mailbox_open(&mb, 64), 0);
+	assert_int_equal(pthread_create(&t, NULL, pool_freer, mb), 0);
+	spry__wire_dec_init(&d, false, 0);
+	d.pool = pool;
+	for (size_t k = 0; k < 200; k++) {
+		stream_add(s, k % 100);
+	}
+	for (int round = 0; round < 50; round++) {
+		decode_whole(&d, s, g);
+		for (size_t k = 0; k < g->n; k++) {
+			assert_int_equal(spry_msg_len(g->msgs[k]), s->lens[k]);
+			spry_test_check(
+			    spry_mailbox_send(NULL, mb, g->msgs[k]), 0);
+		}
+		g->n = 0;
+	}
+	spry__wire_dec_fini(&d);
+	/* Close while the other thread may still be freeing. */
+	spry__msg_pool_close(pool);
+	spry_test_check(spry_mailbox_send(NULL, mb, NULL), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	spry_mailbox_release(mb);
+}
+
 /* Each case, leak-checked by spry_test_down. */
 #define WIRE_TEST(f)                                                          \
 	cmocka_unit_test_setup_teardown(f, spry_test_up, spry_test_down)
@@ -692,6 +832,11 @@ main(void)
 	    WIRE_TEST(test_feed_and_want_filled_mix_freely),
 	    WIRE_TEST(
 	        test_bad_arguments_and_overfilling_are_einval_and_not_sticky),
+	    WIRE_TEST(
+	        test_a_pooled_decoder_gives_the_same_messages_and_reuses_them),
+	    WIRE_TEST(
+	        test_pooled_messages_change_share_and_outlive_their_pool),
+	    WIRE_TEST(test_pooled_messages_freed_on_another_thread_come_back),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
