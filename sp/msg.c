@@ -51,14 +51,15 @@ typedef struct msg_chunk {
 
 /* A message; every field is guarded by its one holder. */
 struct spry_msg {
-	msg_chunk        header; /* the protocol's bytes */
-	msg_chunk        body;   /* the application's bytes */
-	spry_socket     *socket; /* receiving socket (borrowed), or NULL */
-	spry__peer      *peer;   /* peer address (held), or NULL: unknown */
-	uint32_t         pipe;   /* receiving pipe's id, or 0 */
-	int              err;    /* the code of an error event, or 0 */
-	spry_mailbox    *reply;  /* held: where REQ/SURVEYOR answers go */
-	struct msg_slot *slot; /* the pool slot it lives in, or NULL; fixed */
+	msg_chunk    header; /* the protocol's bytes */
+	msg_chunk    body;   /* the application's bytes */
+	spry_socket *socket; /* receiving socket (borrowed), or NULL */
+	spry__peer  *peer;   /* peer address (held), or NULL: unknown */
+	bool     peer_lent; /* peer is held by the message's pool, not by it */
+	uint32_t pipe;      /* receiving pipe's id, or 0 */
+	int      err;       /* the code of an error event, or 0 */
+	spry_mailbox    *reply; /* held: where REQ/SURVEYOR answers go */
+	struct msg_slot *slot;  /* the pool slot it lives in, or NULL; fixed */
 };
 
 /*
@@ -80,7 +81,7 @@ typedef struct msg_slot {
 #define SLOT_BODY 256
 #define SLOT_CAP (MSG_HEADROOM + SLOT_BODY)
 #define SLOT_SIZE (sizeof(msg_slot) + sizeof(msg_buf) + SLOT_CAP)
-#define POOL_KEEP 256 /* free slots a pool keeps; more go back */
+#define POOL_KEEP 1024 /* free slots a pool keeps; more go back */
 
 /* The back stack of a closed pool: slots given back are freed. */
 #define POOL_CLOSED ((msg_slot *)&chunk_none)
@@ -95,6 +96,9 @@ struct spry__msg_pool {
 	msg_slot *free;    /* slots to hand out (owner) */
 	size_t    nfree;   /* slots in free (owner) */
 	uint32_t  refs;    /* the owner's, one per slot in being (atomic) */
+	/* The peer address its messages borrow (set once, atomic): held
+	   until the pool goes, after its last message. */
+	spry__peer *peer;
 };
 
 /* Where a chunk without storage points: zero bytes, never written. */
@@ -394,14 +398,36 @@ spry__peer_release(spry__peer *p)
 	}
 }
 
+static bool pool_lends(spry__msg_pool *pool, spry__peer *p);
+
+/* Let go of m's peer address. */
+static void
+msg_peer_drop(spry_msg *m)
+{
+	if (!m->peer_lent) {
+		spry__peer_release(m->peer);
+	}
+	m->peer      = NULL;
+	m->peer_lent = false;
+}
+
+/*
+ * A pooled message borrows its pool's reference when the pool holds p
+ * (a connection's messages all come from one peer): no shared count to
+ * raise on the receiving thread and lower on the freeing one.
+ */
 void
 spry__msg_set_peer_ref(spry_msg *m, spry__peer *p)
 {
-	if (p != NULL) {
+	bool lent =
+	    p != NULL && m->slot != NULL && pool_lends(m->slot->pool, p);
+
+	if (p != NULL && !lent) {
 		spry__peer_hold(p);
 	}
-	spry__peer_release(m->peer);
-	m->peer = p;
+	msg_peer_drop(m);
+	m->peer      = p;
+	m->peer_lent = lent;
 }
 
 /* A message with a body of size bytes, zeroed or not. */
@@ -444,8 +470,25 @@ static void
 pool_unref(spry__msg_pool *p)
 {
 	if (spry__fas(&p->refs, 1) == 1) {
+		spry__peer_release(p->peer);
 		spry__free(p, sizeof(*p));
 	}
+}
+
+/* Whether pool holds p for its messages; the first peer asked is held. */
+static bool
+pool_lends(spry__msg_pool *pool, spry__peer *p)
+{
+	spry__peer *cur = spry__load_acq(&pool->peer);
+
+	if (cur == NULL) {
+		spry__peer_hold(p);
+		if (spry__cas(&pool->peer, &cur, p)) {
+			return true;
+		}
+		spry__peer_release(p); /* another thread set one first */
+	}
+	return cur == p;
 }
 
 static void
@@ -573,7 +616,7 @@ spry_msg_free(spry_msg *m)
 	}
 	buf_release(m->header.buf);
 	buf_release(m->body.buf);
-	spry__peer_release(m->peer);
+	msg_peer_drop(m);
 	if (m->reply != NULL) {
 		spry_mailbox_release(m->reply);
 	}
@@ -595,9 +638,10 @@ spry_msg_dup(spry_msg **out, const spry_msg *m)
 	if ((d = spry__alloc(sizeof(*d))) == NULL) {
 		return SPRY_ENOMEM;
 	}
-	*d       = *m;
-	d->reply = NULL; /* a request's identity is not copied */
-	d->slot  = NULL; /* d is a block of its own */
+	*d           = *m;
+	d->reply     = NULL;  /* a request's identity is not copied */
+	d->slot      = NULL;  /* d is a block of its own */
+	d->peer_lent = false; /* d holds its own, below */
 	if (m->peer != NULL) {
 		spry__peer_hold(m->peer);
 	}
@@ -824,7 +868,7 @@ spry_msg_set_peer(spry_msg *m, const char *addr)
 	    (p = spry__peer_new(addr)) == NULL) {
 		return SPRY_ENOMEM;
 	}
-	spry__peer_release(m->peer);
+	msg_peer_drop(m);
 	m->peer = p;
 	return 0;
 }

@@ -20,6 +20,7 @@
 
 #include "mailbox/alloc.h"
 #include "sp/proto.h"
+#include "sp/socket.h"
 #include "transports/wire.h"
 
 #include <pthread.h>
@@ -708,6 +709,7 @@ test_pooled_messages_change_share_and_outlive_their_pool(void **state)
 	stream         *s = stream_new(false);
 	got            *g = got_new();
 	spry_msg       *dup, *dup2;
+	spry__peer     *peer, *other;
 	uint8_t         big[1000];
 
 	(void)state;
@@ -739,10 +741,28 @@ test_pooled_messages_change_share_and_outlive_their_pool(void **state)
 	spry_msg_free(g->msgs[2]);
 	spry_msg_clear(g->msgs[3]);
 	spry_test_check(spry_msg_append_u32(g->msgs[3], 9), 0);
+	/* Peer addresses: the pool lends the first it is given. */
+	peer  = spry__peer_new("tcp://10.0.0.1:5");
+	other = spry__peer_new("tcp://10.0.0.2:6");
+	assert_non_null(peer);
+	assert_non_null(other);
+	for (size_t k = 4; k < g->n; k++) {
+		spry__msg_set_peer_ref(g->msgs[k], peer);
+	}
+	spry__msg_set_peer_ref(g->msgs[5], other);
+	spry__peer_release(peer);
+	spry__peer_release(other);
 	/* Close with messages out: each frees its block when it goes. */
 	spry__wire_dec_fini(&d);
 	spry__msg_pool_close(pool);
 	spry_msg_free(dup);
+	spry_test_check(spry_msg_dup(&dup, g->msgs[4]), 0);
+	spry_msg_free(g->msgs[4]);
+	g->msgs[4] = dup; /* a dup of a pooled message holds the peer */
+	assert_string_equal(spry_msg_peer(g->msgs[4]), "tcp://10.0.0.1:5");
+	assert_string_equal(spry_msg_peer(g->msgs[5]), "tcp://10.0.0.2:6");
+	spry_test_check(spry_msg_set_peer(g->msgs[6], "tcp://10.0.0.3:7"), 0);
+	assert_string_equal(spry_msg_peer(g->msgs[6]), "tcp://10.0.0.3:7");
 	spry_msg_free(dup2);
 	spry_msg_free(g->msgs[1]);
 	for (size_t k = 3; k < g->n; k++) {
