@@ -452,8 +452,14 @@ sock_recv(spry_ctx *ctx, spry_socket *s, spry_msg **out, spry_time deadline,
 	}
 	if (rv == 0) {
 		*out = c.item;
-		/* We made room: place what waits now, not on a worker. */
-		if (__atomic_load_n(&s->npaused, __ATOMIC_RELAXED) != 0) {
+		/*
+		 * We made room: place what waits now, not on a worker. Only
+		 * once drained to the low level, as a paused pipe resumes no
+		 * sooner (and its armed waiter fires then anyway): a kick per
+		 * message would take the lock and re-arm for nothing.
+		 */
+		if (__atomic_load_n(&s->npaused, __ATOMIC_RELAXED) != 0 &&
+		    spry_mailbox_len(c.mb) <= cons_low(c.mb)) {
 			spry__sock_rx_kick(s);
 		}
 	}
