@@ -48,7 +48,7 @@
  * held, except that a write that frees room tells the pipe (qlk held,
  * so that the full and ready marks keep their order).
  *
- * About 1100 lines: one connection's life, kept in one file so that its
+ * About 1250 lines: one connection's life, kept in one file so that its
  * state stays private to it (the send side is a third of it).
  */
 #include "transports/stream.h"
