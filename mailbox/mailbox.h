@@ -199,6 +199,16 @@ bool spry__mailbox_settling(spry_mailbox *mb, int dir);
  */
 int spry__mailbox_wait(spry_ctx *ctx, spry_time deadline, spry_select_case *c);
 
+/*
+ * spry__mailbox_wait_fd is spry__mailbox_wait for a thread that itself
+ * reads what will fill c's mailbox from fd: it also returns, with
+ * SPRY_EAGAIN, when fd turns readable (or hangs up), for the caller to
+ * read it and wait again. It sleeps in poll(), not on a futex, and does
+ * not poll the mailbox first: nothing comes unless the caller reads.
+ */
+int spry__mailbox_wait_fd(
+    spry_ctx *ctx, spry_time deadline, spry_select_case *c, int fd);
+
 /* spry__mailbox_wait_add links w for direction dir. */
 int spry__mailbox_wait_add(spry_mailbox *mb, int dir, spry__waiter *w);
 

@@ -15,12 +15,14 @@
 /* Parker states; fired values start at SPRY__PARK_FIRED. */
 #define SPRY__PARK_AWAKE 0u   /* waiting, not asleep in the kernel */
 #define SPRY__PARK_ASLEEP 1u  /* waiting, asleep: a fire must wake it */
-#define SPRY__PARK_TIMEOUT 2u /* the wait's deadline passed first */
-#define SPRY__PARK_FIRED 3u   /* first fired value */
+#define SPRY__PARK_POLLING 2u /* asleep in poll(): a fire writes efd */
+#define SPRY__PARK_TIMEOUT 3u /* the wait's deadline passed first */
+#define SPRY__PARK_FIRED 4u   /* first fired value */
 
 /* spry__parker: one waiter. Guarded by atomics only. */
 typedef struct spry__parker {
 	uint32_t state; /* one of the values above */
+	int      efd;   /* the waiter's eventfd while POLLING; set before it */
 } spry__parker;
 
 /* spry__parker_init readies p for one wait. */
@@ -28,6 +30,7 @@ static inline void
 spry__parker_init(spry__parker *p)
 {
 	p->state = SPRY__PARK_AWAKE;
+	p->efd   = -1;
 }
 
 /*
@@ -42,6 +45,18 @@ bool spry__parker_fire(spry__parker *p, uint32_t value);
  * fired value or SPRY__PARK_TIMEOUT. Only the owning thread calls it.
  */
 uint32_t spry__parker_wait(spry__parker *p, spry_time deadline);
+
+/*
+ * spry__parker_wait_fd is spry__parker_wait that also ends when fd turns
+ * readable (or hangs up): then it returns SPRY__PARK_AWAKE, and p, not
+ * fired, stays usable for another wait. The thread sleeps in poll() on
+ * fd and an eventfd of its own, which a fire writes; so every fire of p
+ * must run where the waiter cannot have returned (a select's fires run
+ * under the lock of the mailbox the waiter is linked to). A thread that
+ * reads a connection itself waits so, instead of being handed each
+ * message by the thread that would otherwise read it.
+ */
+uint32_t spry__parker_wait_fd(spry__parker *p, spry_time deadline, int fd);
 
 /*
  * spry__futex_wait sleeps while *addr == val, until woken or deadline

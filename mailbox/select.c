@@ -275,19 +275,21 @@ select_poll(spry_ctx *ctx, spry_select_case *cases, size_t n, size_t *chosen)
  */
 static int
 select_block(spry_ctx *ctx, spry_time limit, spry_select_case *cases, size_t n,
-    size_t *chosen, spry__waiter *w)
+    size_t *chosen, spry__waiter *w, int fd)
 {
 	spry_mailbox *done     = ctx != NULL ? spry_ctx_done(ctx) : NULL;
 	spry_time     deadline = spry_ctx_deadline(ctx);
 	spry__parker  p;
 	uint32_t      fired;
-	bool          settling, stranded;
+	bool          settling, stranded, fd_ready;
 	int           rv;
 
 	if (limit < deadline) {
 		deadline = limit;
 	}
-	if ((rv = select_poll(ctx, cases, n, chosen)) != SPRY_EAGAIN) {
+	/* With fd, what we wait for comes from fd, which no poll sees. */
+	if (fd < 0 &&
+	    (rv = select_poll(ctx, cases, n, chosen)) != SPRY_EAGAIN) {
 		return rv;
 	}
 	for (;;) {
@@ -312,11 +314,19 @@ select_block(spry_ctx *ctx, spry_time limit, spry_select_case *cases, size_t n,
 		 * wake us, in flight or done, so yield and try again instead.
 		 */
 		settling = rv == SPRY_EAGAIN && select_settling(cases, n);
+		fd_ready = false;
 		if (rv == SPRY_EAGAIN && !settling) {
 			spry_time until = spry_now() + SELECT_RECHECK;
 
-			spry__parker_wait(
-			    &p, until < deadline ? until : deadline);
+			if (until > deadline) {
+				until = deadline;
+			}
+			if (fd < 0) {
+				spry__parker_wait(&p, until);
+			} else {
+				fd_ready = spry__parker_wait_fd(&p, until,
+				               fd) == SPRY__PARK_AWAKE;
+			}
 		}
 		/* stranded: a case was ready and no wake was coming */
 		stranded = false;
@@ -374,7 +384,7 @@ select_block(spry_ctx *ctx, spry_time limit, spry_select_case *cases, size_t n,
 			w[j].owed = true;
 			spry__mailbox_pass(cases[j].mb, cases[j].dir);
 		}
-		if (rv != SPRY_EAGAIN) {
+		if (rv != SPRY_EAGAIN || fd_ready) {
 			select_settle_debts(cases, n, w);
 			return rv;
 		}
@@ -410,7 +420,7 @@ spry_select(spry_ctx *ctx, spry_select_case *cases, size_t n, size_t *chosen)
 		return SPRY_ENOMEM;
 	}
 	memset(w, 0, (n + 1) * sizeof(*w));
-	rv = select_block(ctx, SPRY_TIME_NEVER, cases, n, chosen, w);
+	rv = select_block(ctx, SPRY_TIME_NEVER, cases, n, chosen, w, -1);
 	if (w != stack) {
 		spry__free(w, (n + 1) * sizeof(*w));
 	}
@@ -456,6 +466,13 @@ spry_mailbox_recv(spry_ctx *ctx, spry_mailbox *mb, void **item)
 int
 spry__mailbox_wait(spry_ctx *ctx, spry_time deadline, spry_select_case *c)
 {
+	return spry__mailbox_wait_fd(ctx, deadline, c, -1);
+}
+
+int
+spry__mailbox_wait_fd(
+    spry_ctx *ctx, spry_time deadline, spry_select_case *c, int fd)
+{
 	spry__waiter w[2];
 	size_t       chosen;
 	int          rv;
@@ -470,5 +487,5 @@ spry__mailbox_wait(spry_ctx *ctx, spry_time deadline, spry_select_case *c)
 		return SPRY_ETIMEDOUT;
 	}
 	memset(w, 0, sizeof(w));
-	return select_block(ctx, deadline, c, 1, &chosen, w);
+	return select_block(ctx, deadline, c, 1, &chosen, w, fd);
 }
