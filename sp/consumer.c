@@ -416,6 +416,61 @@ spry_socket_recvbox(spry_socket *s, int *err)
 	return s->recvbox; /* fixed for the socket's life */
 }
 
+/*
+ * The pipe of s, held, when it is the only one, its transport lets a
+ * blocked receiver read it itself, and the recvbox is the only consumer
+ * (a subscriber's full mailbox would pause the pipe, and its resume
+ * would wait for this receiver to let go); else NULL.
+ */
+static spry__pipe *
+sock_lone_pipe(spry_socket *s)
+{
+	spry__pipe *p;
+
+	spry__sock_lock(s);
+	p = s->pipes;
+	if (p != NULL &&
+	    (p->next != NULL || p->removed || p->tran->rx_own == NULL ||
+	        s->subs != NULL)) {
+		p = NULL;
+	}
+	if (p != NULL) {
+		spry__pipe_hold(p);
+	}
+	spry__sock_unlock(s);
+	return p;
+}
+
+/*
+ * Wait for c's mailbox (the recvbox) to give an item. With one pipe
+ * over a descriptor, this thread reads that pipe itself while it waits
+ * (spry__tran's rx_own): the kernel wakes it when bytes come, and it
+ * delivers them to itself, instead of the transport's thread waking,
+ * reading and then waking this one: one thread woken per message, not
+ * two in turn (docs/rationale.md, "Waiting for a connection").
+ */
+static int
+sock_wait(
+    spry_ctx *ctx, spry_socket *s, spry_time deadline, spry_select_case *c)
+{
+	spry__pipe *p  = sock_lone_pipe(s);
+	int         rv = SPRY_EAGAIN, fd;
+
+	if (p != NULL && p->tran->rx_own(p, &fd)) {
+		while (p->tran->rx_read(p) &&
+		    (rv = spry__mailbox_wait_fd(ctx, deadline, c, fd)) ==
+		        SPRY_EAGAIN) { }
+		p->tran->rx_disown(p);
+	}
+	if (p != NULL) {
+		spry__pipe_release(p);
+	}
+	if (rv == SPRY_EAGAIN) { /* the pipe cannot receive now */
+		rv = spry__mailbox_wait(ctx, deadline, c);
+	}
+	return rv;
+}
+
 static int
 sock_recv(spry_ctx *ctx, spry_socket *s, spry_msg **out, spry_time deadline,
     bool nonblock)
@@ -446,8 +501,7 @@ sock_recv(spry_ctx *ctx, spry_socket *s, spry_msg **out, spry_time deadline,
 	}
 	if (rv == 0 && nonblock) {
 		rv = spry_mailbox_tryrecv(c.mb, &c.item);
-	} else if (rv == 0 &&
-	    (rv = spry__mailbox_wait(ctx, deadline, &c)) == 0) {
+	} else if (rv == 0 && (rv = sock_wait(ctx, s, deadline, &c)) == 0) {
 		rv = c.err;
 	}
 	if (rv == 0) {

@@ -60,7 +60,8 @@ int spry__msg_alloc_raw(spry_msg **out, size_t size);
  * from the pool in one block, and freeing gives the block back with one
  * compare-and-swap, sharing no allocator lock with the pool's thread.
  * spry__msg_pool_new: NULL on no memory. spry__msg_pool_alloc (the
- * owner's thread only) is spry__msg_alloc_raw, pooled for small bodies.
+ * owner only: one thread at a time, a lock handing it over) is
+ * spry__msg_alloc_raw, pooled for small bodies.
  * spry__msg_pool_close (the owner, once): the pool is freed when its last
  * message is; messages from it stay good.
  */

@@ -373,6 +373,18 @@ struct spry__tran {
 	void (*close)(spry__pipe *p);
 	/* free frees tdata (the last reference went). */
 	void (*free)(spry__pipe *p);
+	/*
+	 * Optional (NULL: the transport has no descriptor to wait on): a
+	 * thread about to block receiving on p's socket reads p itself.
+	 * rx_own gives it the right to (false: another thread has it, or p
+	 * cannot receive now) and the descriptor to wait on, readable when
+	 * there is something to read; rx_read reads and delivers what is
+	 * there, and tells whether p can still receive; rx_disown gives the
+	 * right back. No socket lock held.
+	 */
+	bool (*rx_own)(spry__pipe *p, int *fd);
+	bool (*rx_read)(spry__pipe *p);
+	void (*rx_disown)(spry__pipe *p);
 };
 
 /* spry__tran_register adds a transport (at load; not thread safe). */

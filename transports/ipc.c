@@ -199,4 +199,7 @@ const spry__tran spry__tran_ipc = {
     .recv_resume = spry__stream_recv_resume,
     .close       = spry__stream_close,
     .free        = spry__stream_free,
+    .rx_own      = spry__stream_rx_own,
+    .rx_read     = spry__stream_rx_read,
+    .rx_disown   = spry__stream_rx_disown,
 };

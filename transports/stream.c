@@ -118,6 +118,17 @@ struct spry__stream_conn {
 	uint32_t      rx_paused; /* socket full (atomic; set under lk) */
 	int           err;       /* why it closed (qlk) */
 	bool          dialer;    /* fixed */
+	/*
+	 * rxlk: a spinlock, only ever tried, held by whoever runs conn_rx:
+	 * the poller, or a thread blocked receiving on the pipe's socket
+	 * that reads the connection itself (spry__stream_rx_own). An event
+	 * that finds it held sets rx_again, which the holder acts on before
+	 * it lets go. The receive fields below (dec, rbuf, rpos, rlen, rxm,
+	 * rxmpos, rxmlen, and pool, whose owner is the holder) are the
+	 * holder's; before the pipe exists, the poller's alone.
+	 */
+	uint32_t rxlk;
+	uint32_t rx_again; /* a run of conn_rx is owed (atomic) */
 	/* The poller thread's alone: */
 	uint8_t         state;    /* CONN_* */
 	bool            added;    /* registered with the poller */
@@ -163,6 +174,7 @@ struct spry__stream_conn {
 
 static void conn_close(stream_conn *c, int err);
 static void conn_rx(stream_conn *c);
+static void conn_rx_run(stream_conn *c);
 static int  tx_write(stream_conn *c, stream_txq **done, bool *again);
 
 /* ---- connection lifetime ------------------------------------------------ */
@@ -349,6 +361,8 @@ conn_retire(stream_conn *c)
 	if (c->added) {
 		spry__poll_del(&c->item);
 	}
+	/* A receiver reading c itself lets go soon: closing shut c down. */
+	spry__spin_lock(&c->rxlk);
 	(void)close(c->item.fd);
 	spry__wire_dec_fini(&c->dec);
 	spry__free(c->rbuf, RBUF_SIZE);
@@ -358,6 +372,7 @@ conn_retire(stream_conn *c)
 	}
 	spry__msg_pool_close(c->pool); /* freed with its last message */
 	c->pool = NULL;
+	spry__spin_unlock(&c->rxlk);
 	(void)conn_unpend(c);
 	conn_report(c, c->err != 0 ? c->err : SPRY_ECLOSED);
 	if (c->pipe != NULL) {
@@ -417,7 +432,7 @@ conn_hs_done(stream_conn *c)
 		conn_close(c, SPRY_ECLOSED); /* ep_close missed this pipe */
 		return;
 	}
-	conn_rx(c); /* frames may have come with the hello */
+	conn_rx_run(c); /* frames may have come with the hello */
 }
 
 /* Write our hello and read the peer's, as far as the socket lets us. */
@@ -655,6 +670,30 @@ conn_rx(stream_conn *c)
 			return;
 		}
 	}
+}
+
+/*
+ * Run conn_rx (any thread), or, if another thread is at it, leave it a
+ * note: it runs conn_rx again before it lets go. The note is set before
+ * the try and read after the unlock, so one of the two sees the other.
+ */
+static void
+conn_rx_again(stream_conn *c)
+{
+	while (spry__load_acq(&c->rx_again) && spry__spin_trylock(&c->rxlk)) {
+		spry__xchg(&c->rx_again, 0);
+		if (!spry__load_acq(&c->closed)) {
+			conn_rx(c);
+		}
+		spry__spin_unlock(&c->rxlk);
+	}
+}
+
+static void
+conn_rx_run(stream_conn *c)
+{
+	spry__xchg(&c->rx_again, 1);
+	conn_rx_again(c);
 }
 
 /* ---- sending ------------------------------------------------------------ */
@@ -1140,7 +1179,7 @@ conn_io_cb(spry__poll_item *it, unsigned ev)
 			conn_flush(c, false);
 		}
 		if (ev & (SPRY__POLL_IN | SPRY__POLL_ERR)) {
-			conn_rx(c);
+			conn_rx_run(c);
 		}
 		break;
 	}
@@ -1156,7 +1195,7 @@ conn_post_cb(spry__poll_item *it, unsigned ops)
 	}
 	if ((ops & OP_RX) && !spry__load_acq(&c->closed) &&
 	    c->state == CONN_OPEN) {
-		conn_rx(c);
+		conn_rx_run(c);
 	}
 	if ((ops & OP_FLUSH) && !spry__load_acq(&c->closed) &&
 	    c->state == CONN_OPEN) {
@@ -1206,6 +1245,50 @@ spry__stream_recv_resume(spry__pipe *p)
 	/* The poller delivers, in order with what it reads next. */
 	spry__store_rel(&c->rx_paused, 0);
 	conn_post(c, OP_RX);
+}
+
+/*
+ * A thread blocked receiving reads the connection itself (sp/consumer.c):
+ * the kernel wakes it when bytes come, and it decodes and delivers them,
+ * where otherwise the poller would wake, read, and wake it in turn. It
+ * holds rxlk the while; the poller's events for c meanwhile only leave
+ * notes. Closing shuts the descriptor down, which wakes the reader.
+ */
+bool
+spry__stream_rx_own(spry__pipe *p, int *fd)
+{
+	stream_conn *c = p->tdata;
+
+	if (!spry__spin_trylock(&c->rxlk)) {
+		return false;
+	}
+	if (!conn_can_rx(c)) {
+		spry__stream_rx_disown(p);
+		return false;
+	}
+	*fd = c->item.fd; /* open until retired, which waits for rxlk */
+	return true;
+}
+
+bool
+spry__stream_rx_read(spry__pipe *p)
+{
+	stream_conn *c = p->tdata;
+
+	spry__xchg(&c->rx_again, 0);
+	if (conn_can_rx(c)) {
+		conn_rx(c);
+	}
+	return conn_can_rx(c);
+}
+
+void
+spry__stream_rx_disown(spry__pipe *p)
+{
+	stream_conn *c = p->tdata;
+
+	spry__spin_unlock(&c->rxlk);
+	conn_rx_again(c);
 }
 
 void

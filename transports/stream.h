@@ -65,6 +65,9 @@ void spry__stream_recv_pause(spry__pipe *p);
 void spry__stream_recv_resume(spry__pipe *p);
 void spry__stream_close(spry__pipe *p);
 void spry__stream_free(spry__pipe *p);
+bool spry__stream_rx_own(spry__pipe *p, int *fd);
+bool spry__stream_rx_read(spry__pipe *p);
+void spry__stream_rx_disown(spry__pipe *p);
 
 /*
  * spry__stream_connected ends an attempt started by ops->connect: fd is

@@ -363,6 +363,9 @@ tcp_dial(spry__ep *ep)
 		.recv_pause  = spry__stream_recv_pause,                       \
 		.recv_resume = spry__stream_recv_resume,                      \
 		.close = spry__stream_close, .free = spry__stream_free,       \
+		.rx_own    = spry__stream_rx_own,                             \
+		.rx_read   = spry__stream_rx_read,                            \
+		.rx_disown = spry__stream_rx_disown,                          \
 	}
 
 const spry__tran spry__tran_tcp  = TCP_TRAN("tcp");
