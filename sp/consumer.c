@@ -442,18 +442,24 @@ sock_lone_pipe(spry_socket *s)
 }
 
 /*
- * Wait for c's mailbox (the recvbox) to give an item. With one pipe
- * over a descriptor, this thread reads that pipe itself while it waits
+ * Wait for c's mailbox (the recvbox) to give an item. A receive that
+ * follows a send of the socket waits for a reply; with one pipe over a
+ * descriptor, this thread then reads that pipe itself while it waits
  * (spry__tran's rx_own): the kernel wakes it when bytes come, and it
  * delivers them to itself, instead of the transport's thread waking,
  * reading and then waking this one: one thread woken per message, not
- * two in turn (docs/rationale.md, "Waiting for a connection").
+ * two in turn. A receiver of a stream (nothing sent in between) leaves
+ * the reading to the transport's thread, which then reads ahead while
+ * this one works (docs/rationale.md, "Waiting for a reply").
  */
 static int
 sock_wait(
     spry_ctx *ctx, spry_socket *s, spry_time deadline, spry_select_case *c)
 {
-	spry__pipe *p  = sock_lone_pipe(s);
+	uint64_t sent = __atomic_load_n(&s->st_sent, __ATOMIC_RELAXED);
+	bool     reply =
+	    __atomic_exchange_n(&s->rx_sent, sent, __ATOMIC_RELAXED) != sent;
+	spry__pipe *p  = reply ? sock_lone_pipe(s) : NULL;
 	int         rv = SPRY_EAGAIN, fd;
 
 	if (p != NULL && p->tran->rx_own(p, &fd)) {

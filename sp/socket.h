@@ -183,6 +183,8 @@ struct spry_socket {
 	uint64_t st_malformed;
 	uint64_t st_oversize;
 	uint32_t st_pipes;
+	/* st_sent when a receive last blocked (atomic): sp/consumer.c */
+	uint64_t rx_sent;
 };
 
 /* spry__sock_hold / release: references on a socket. */

@@ -524,6 +524,105 @@ test_reqrep_round_trip(void **state)
 	spry_close(rep);
 }
 
+/* A thread blocked in spry_recv, and what it got (a value or an error). */
+typedef struct blocked {
+	spry_socket *s;
+	int          rv;
+	uint32_t     val;
+} blocked;
+
+static void *
+blocked_recv(void *arg)
+{
+	blocked  *b = arg;
+	spry_msg *m = NULL;
+
+	if ((b->rv = spry_recv(b->s, &m, 0)) == 0) {
+		b->val = val_of(m);
+	}
+	return NULL;
+}
+
+/* Start a receiver on s and wait until it blocks. */
+static void
+block_recv(blocked *b, pthread_t *t)
+{
+	assert_int_equal(pthread_create(t, NULL, blocked_recv, b), 0);
+	assert_true(spry_test_await_waiters(
+	    spry_socket_recvbox(b->s, NULL), SPRY_SELECT_RECV, 1));
+}
+
+/*
+ * A receiver blocked for a reply on a socket with one connection reads
+ * that connection itself; closing the socket still wakes it.
+ */
+static void
+test_close_wakes_a_receiver_reading_itself(void **state)
+{
+	const scheme *sc = *state;
+	spry_socket  *a  = open_sock(SPRY_PAIR0);
+	spry_socket  *b  = open_sock(SPRY_PAIR0);
+	blocked       r  = {a, -1, 0};
+	pthread_t     t;
+	char          url[URL_MAX];
+
+	(void)listen_on(sc, a, url);
+	spry_test_check(spry_dial(b, url, NULL, 0), 0);
+	send_val(b, 1);
+	assert_int_equal(recv_val(a), 1); /* the pipe is up */
+	send_val(a, 2); /* a receive after a send waits for a reply */
+	assert_int_equal(recv_val(b), 2);
+	spry_socket_hold(a);
+	block_recv(&r, &t);
+	spry_test_check(spry_close(a), 0);
+	pthread_join(t, NULL);
+	spry_test_check(r.rv, SPRY_ECLOSED);
+	spry_socket_release(a);
+	spry_close(b);
+}
+
+/*
+ * The connection a blocked receiver reads itself ends under it (the
+ * peer closed): it goes on waiting, and gets what a new peer sends.
+ */
+static void
+test_receiver_reading_itself_outlives_its_pipe(void **state)
+{
+	const scheme     *sc = *state;
+	spry_socket      *a  = open_sock(SPRY_PAIR0);
+	spry_socket      *b  = open_sock(SPRY_PAIR0);
+	spry_socket      *c  = open_sock(SPRY_PAIR0);
+	blocked           r  = {a, -1, 0};
+	spry_time         limit;
+	spry_socket_stats st;
+	pthread_t         t;
+	char              url[URL_MAX];
+
+	(void)listen_on(sc, a, url);
+	spry_test_check(spry_dial(b, url, NULL, 0), 0);
+	send_val(b, 1);
+	assert_int_equal(recv_val(a), 1); /* the pipe is up */
+	send_val(a, 2); /* a receive after a send waits for a reply */
+	assert_int_equal(recv_val(b), 2);
+	block_recv(&r, &t);
+	spry_close(b);
+	limit = spry_deadline_after(GUARD);
+	do { /* subscribing for pipe events would take a's messages */
+		if (spry_now() > limit) {
+			fail_msg("the closed peer's pipe stayed");
+		}
+		sched_yield();
+		spry_socket_stats_get(a, &st);
+	} while (st.pipes != 0);
+	spry_test_check(spry_dial(c, url, NULL, 0), 0);
+	send_val(c, 5);
+	pthread_join(t, NULL);
+	spry_test_check(r.rv, 0);
+	assert_int_equal(r.val, 5);
+	spry_close(c);
+	spry_close(a);
+}
+
 /* Few enough that the buffers hold them all while nobody receives. */
 #define CLOSE_SENDS 100
 
@@ -1310,6 +1409,8 @@ static const tcase cases[] = {
     CASE(test_pair_exchange_both_ways, NULL),
     CASE(test_reqrep_round_trip, NULL),
     CASE(test_sent_before_close_arrive, NULL),
+    CASE(test_close_wakes_a_receiver_reading_itself, NULL),
+    CASE(test_receiver_reading_itself_outlives_its_pipe, NULL),
     CASE(test_large_message_with_raised_limit, NULL),
     CASE(test_oversize_closes_pipe_only, NULL),
     CASE(test_bad_peers_close_their_pipe_only, NULL),
