@@ -19,7 +19,10 @@
  * pauses the pipe during a hand-over; the poller then stops, keeping
  * what it decoded and read, and the resume posts the connection back to
  * the poller, which goes on from there. The kernel's buffers then fill
- * and the sender's writes stop: backpressure end to end.
+ * and the sender's writes stop: backpressure end to end. A thread blocked
+ * waiting for a reply reads its connection itself instead of the poller
+ * (spry__stream_rx_own, below); whoever reads holds rxlk, and so owns
+ * the decoder, the buffers and the pool meanwhile.
  *
  * Sending runs on the sender's thread (the socket's txlk serializes a
  * socket's sends, so one thread at a time adds to a connection). A
