@@ -8,8 +8,8 @@
  * waits there for its connect to complete; then both ends send the SP
  * hello and read the peer's, under a deadline (SPRY_OPT_HSTIMEO) so that
  * a peer that never speaks cannot hold a connection for ever; then the
- * connection becomes a pipe of the socket. Receiving stays on the poller
- * thread: it reads into a 64 KiB buffer (or, for a large payload,
+ * connection becomes a pipe of the socket. Receiving is mostly the poller
+ * thread's: it reads into a 64 KiB buffer (or, for a large payload,
  * straight into the message body), decodes the frames the bytes hold
  * and hands them to the socket RX_BATCH at a time, under one socket lock
  * (a read of a stream holds hundreds). Small messages come from the
@@ -51,7 +51,7 @@
  * held, except that a write that frees room tells the pipe (qlk held,
  * so that the full and ready marks keep their order).
  *
- * About 1250 lines: one connection's life, kept in one file so that its
+ * About 1350 lines: one connection's life, kept in one file so that its
  * state stays private to it (the send side is a third of it).
  */
 #include "transports/stream.h"
