@@ -188,6 +188,30 @@ spry__actor_mb_notify(spry_mailbox *mb, bool blocking)
 	actor_wake(a, tls_self != NULL);
 }
 
+/*
+ * A put skips its note when one is already pending (sched >= 2): that
+ * note makes the current turn's CAS 1 -> 0 fail, so the actor resets
+ * sched with an exchange and runs again. Why that turn sees the item:
+ * the put claimed its slot with a seq_cst CAS on head before this seq_cst
+ * load; the load read a count the reset has not yet replaced, so in the
+ * single total order the claim precedes the reset, which precedes every
+ * seq_cst load of head in the turns after it. A turn that then finds the
+ * claimed slot not yet published (the put's store may still be on its
+ * way) must not go idle on it: see spry__mailbox_idle in actor_turn and
+ * in the socket's drain. Ended actors (sched >= SPRY__SCHED_ENDED) need
+ * no note either. The load costs no locked instruction, where the add
+ * did: a busy actor's senders pay one add per turn, not one per item.
+ */
+void
+spry__actor_mb_note_lazy(spry_mailbox *mb)
+{
+	spry_actor *a = actor_of_mb(mb);
+
+	if (__atomic_load_n(&a->sched, __ATOMIC_SEQ_CST) < 2) {
+		actor_wake(a, tls_self != NULL);
+	}
+}
+
 static void
 actor_watch_cb(spry__ctx_watch *w, int err)
 {
@@ -434,6 +458,8 @@ actor_turn(spry_actor *a, bool *more)
 		if ((pend & SPRY__PEND_WAKE) || !spry__mailbox_empty(&a->mb)) {
 			return actor_call(a, SPRY__EV_WAKE, NULL, NULL, 0, 0);
 		}
+		/* A lazy put still publishing (spry__actor_mb_note_lazy). */
+		*more = !spry__mailbox_idle(&a->mb);
 		return SPRY_CONTINUE;
 	}
 	if ((pend & SPRY__PEND_WAKE) &&

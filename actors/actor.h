@@ -116,6 +116,14 @@ void spry__actor_selfdrain(spry_actor *self);
  */
 void spry__actor_mb_notify(spry_mailbox *mb, bool blocking);
 
+/*
+ * spry__actor_mb_note_lazy is spry__actor_mb_notify for a self-draining
+ * actor whose behavior asks for another turn whenever a receive fails
+ * while its mailbox is not spry__mailbox_idle: it skips the note when one
+ * is already pending for the actor's current turn (see actors/actor.c).
+ */
+void spry__actor_mb_note_lazy(spry_mailbox *mb);
+
 /* spry__actor_state returns the state pointer a was spawned with. */
 static inline void *
 spry__actor_state(spry_actor *a)

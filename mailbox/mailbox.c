@@ -522,8 +522,9 @@ spry__mailbox_empty(spry_mailbox *mb)
 bool
 spry__mailbox_idle(spry_mailbox *mb)
 {
-	return (uint32_t)spry__load_acq(&mb->head) ==
-	    (uint32_t)spry__load_acq(&mb->tail);
+	/* seq_cst: actors rely on seeing every claim ordered before them. */
+	return (uint32_t)__atomic_load_n(&mb->head, __ATOMIC_SEQ_CST) ==
+	    (uint32_t)__atomic_load_n(&mb->tail, __ATOMIC_SEQ_CST);
 }
 
 size_t

@@ -191,6 +191,19 @@ sock_send_now(spry_socket *s, spry_msg *m)
  */
 
 /*
+ * The sendbox looked empty, but a put may have claimed a slot and not yet
+ * published it: its sender skipped the note when one was pending
+ * (spry__actor_mb_note_lazy), counting on this turn, so ask for another.
+ */
+static void
+sock_drain_settle(spry_socket *s)
+{
+	if (!spry__mailbox_idle(s->sendbox)) {
+		spry__actor_post(s->actor, SPRY__PEND_WAKE);
+	}
+}
+
+/*
  * Send what waits: the held message first, then the send mailbox, a
  * batch at a time (txlk held). A message that cannot go yet is held in
  * txpend until a pipe pokes us; one that fails is dropped and counted,
@@ -207,6 +220,7 @@ sock_drain(spry_socket *s)
 
 		if (s->txpend == NULL) {
 			if (spry_mailbox_tryrecv(s->sendbox, &item) != 0) {
+				sock_drain_settle(s);
 				return;
 			}
 			s->txpend = item;
@@ -215,7 +229,10 @@ sock_drain(spry_socket *s)
 			spry__store_rel(&s->txblock, gen + 1);
 			return;
 		}
-		spry__store_rel(&s->txblock, 0);
+		/* Stored only on change: every put's notify reads it. */
+		if (spry__load_relaxed(&s->txblock) != 0) {
+			spry__store_rel(&s->txblock, 0);
+		}
 		if (rv != 0) {
 			spry_msg_free(s->txpend);
 			spry__sock_count(&s->st_dropped, 1);
@@ -254,6 +271,7 @@ sock_behavior(spry_actor *self, const spry_event *ev, void *state)
 		spry__spin_lock(&s->txlk);
 		if (spry__sock_closed(s)) {
 			spry__mailbox_drain(s->sendbox);
+			sock_drain_settle(s);
 		} else {
 			sock_drain(s);
 		}
@@ -348,7 +366,7 @@ sock_sendbox_notify(spry_mailbox *mb, bool blocking)
 			return;
 		}
 	}
-	spry__actor_mb_notify(mb, false);
+	spry__actor_mb_note_lazy(mb);
 }
 
 uint64_t
