@@ -26,13 +26,15 @@
 #include <ck_ring.h>
 #include <emmintrin.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #define RUNQ_SIZE 256    /* local ring slots (power of two) */
 #define GLOBAL_EVERY 61  /* turns between global-queue-first checks */
-#define SPIN_ROUNDS 32   /* steal rounds before parking */
+#define SPIN_ROUNDS 32   /* steal rounds before yielding between looks */
+#define SPIN_NS 20000    /* looking for work before parking, in ns */
 #define SHARDS 16        /* registry shards */
 #define DEFAULT_BATCH 64 /* messages per actor turn */
 #define STOP_GRACE_SEC 5 /* before spry_runtime_stop kills */
@@ -51,6 +53,7 @@ typedef struct worker {
 	struct worker   *idle_next; /* idle stack link (idle lock) */
 	bool             idle;      /* on the idle stack (idle lock) */
 	uint32_t         park;      /* futex word: 1 = woken */
+	bool             linger;    /* look longer before parking (owner) */
 	uint32_t         tick;      /* turns run (owner) */
 	uint64_t         rng;       /* victim choice (owner) */
 	pthread_t        thread;
@@ -97,6 +100,14 @@ bool
 spry__sched_on_worker(void)
 {
 	return tls_worker != NULL;
+}
+
+void
+spry__sched_linger(void)
+{
+	if (tls_worker != NULL) {
+		tls_worker->linger = true;
+	}
 }
 
 unsigned
@@ -356,6 +367,49 @@ stop_spinning(void)
 }
 
 /*
+ * Look for work while counted as spinning: SPIN_ROUNDS looks with a pause
+ * between them; then, when the last turn asked to linger and no other
+ * worker is looking, looks with the CPU yielded between them, up to
+ * SPIN_NS in all. A worker that parks at once costs the next submitter a
+ * futex wake (microseconds on a VM, on the submitter's thread): a thread
+ * feeding a socket's sendbox, which the socket's actor drains faster than
+ * the thread fills it, woke a parked worker every few messages. Only
+ * then: a worker that yields its CPU still competes for it, which costs
+ * threads that do not need it (a receiving thread's figure doubled when
+ * every worker lingered). Returns NULL when nothing came (or the runtime
+ * quits).
+ */
+static spry_actor *
+spin_for_work(worker *w)
+{
+	spry_time   t0 = spry_now(), now;
+	spry_actor *a;
+	bool        linger = w->linger;
+
+	w->linger = false;
+	for (int r = 0;; r++) {
+		now = spry_now();
+		if (spry__timer_next() <= now) {
+			spry__timer_run(now);
+		}
+		if ((a = find_local(w)) != NULL || (a = steal(w)) != NULL) {
+			return a;
+		}
+		if (spry__load_acq(&rt.quit)) {
+			return NULL;
+		}
+		if (r < SPIN_ROUNDS) {
+			_mm_pause();
+		} else if (linger && now - t0 < SPIN_NS &&
+		    spry__load_relaxed(&rt.nspin) == 1) {
+			sched_yield();
+		} else {
+			return NULL;
+		}
+	}
+}
+
+/*
  * Returns the next actor to run, or NULL when the runtime quits. Entered
  * not spinning; spinning while it steals and across a park.
  */
@@ -369,22 +423,14 @@ find_work(worker *w)
 	}
 	spry__faa(&rt.nspin, 1);
 	for (;;) {
-		for (int r = 0; r < SPIN_ROUNDS; r++) {
-			if (spry__timer_next() <= spry_now()) {
-				spry__timer_run(spry_now());
-			}
-			if ((a = find_local(w)) != NULL ||
-			    (a = steal(w)) != NULL) {
-				stop_spinning();
-				return a;
-			}
-			if (spry__load_acq(&rt.quit)) {
-				spry__fas(&rt.nspin, 1);
-				return NULL;
-			}
-			_mm_pause();
+		if ((a = spin_for_work(w)) != NULL) {
+			stop_spinning();
+			return a;
 		}
 		spry__fas(&rt.nspin, 1);
+		if (spry__load_acq(&rt.quit)) {
+			return NULL;
+		}
 		park(w); /* comes back counted as spinning */
 	}
 }

@@ -40,6 +40,14 @@ void spry__sched_kick_timers(void);
 /* spry__sched_worker tells whether this thread is a worker. */
 bool spry__sched_on_worker(void);
 
+/*
+ * spry__sched_linger tells the current worker (from an actor's turn) that
+ * a thread is likely to submit more work soon: when it runs out of work,
+ * the worker keeps looking for a while, the CPU yielded between looks,
+ * before it parks (see find_work). No-op off a worker.
+ */
+void spry__sched_linger(void);
+
 /* spry__sched_batch returns the per-turn message budget. */
 unsigned spry__sched_batch(void);
 

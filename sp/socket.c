@@ -8,6 +8,7 @@
  */
 #include "sp/socket.h"
 #include "actors/actor.h"
+#include "actors/sched.h"
 #include "mailbox/alloc.h"
 #include "mailbox/atomic.h"
 #include "mailbox/lock.h"
@@ -221,6 +222,9 @@ sock_drain(spry_socket *s)
 		if (s->txpend == NULL) {
 			if (spry_mailbox_tryrecv(s->sendbox, &item) != 0) {
 				sock_drain_settle(s);
+				if (n > 0) { /* a thread feeds us: more soon */
+					spry__sched_linger();
+				}
 				return;
 			}
 			s->txpend = item;
