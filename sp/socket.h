@@ -141,30 +141,37 @@ struct spry_socket {
 	spry_actor        *actor;   /* the socket's actor (held) */
 	spry_mailbox      *sendbox; /* the actor's mailbox; fixed */
 	spry_mailbox      *recvbox; /* own receive mailbox; fixed */
-	spry__consumer     own;     /* the recvbox as a consumer */
-	spry__consumer    *subs;    /* subscribers (lk) */
-	spry__consumer    *rr;      /* next subscriber to try (lk) */
-	spry__pipe        *pipes;   /* all pipes (lk) */
-	spry__pipe        *paused;  /* pipes holding a message (lk), FIFO */
-	spry__pipe       **paused_tail; /* end of paused (lk) */
-	uint32_t           npaused;     /* pipes in paused (written in lk,
-	                                   read anywhere: atomic) */
-	spry__ep *eps;                  /* listeners and dialers (lk) */
-	spry_msg *txpend;               /* a message the actor could not send
-	                                   yet (txlk) */
-	struct spry__tlater *tlater;    /* timers asked for outside the
-	                                   actor's turn (atomic push; the
-	                                   actor takes them all) */
-	uint32_t txgen;                 /* pokes so far (atomic) */
-	uint32_t txblock; /* txgen + 1 when the actor last found no pipe
-	                     for txpend, 0 once sending (atomic) */
-	uint32_t txlk;    /* serializes senders (spry__spin_lock) */
-	uint32_t lk;      /* protocol state and lists (spry__spin_lock) */
-	uint32_t refs;    /* references (atomic) */
-	uint32_t closed;  /* 1 once closing (atomic; set in lk) */
-	uint32_t owner;   /* 1 while the open ref is held (atomic) */
-	uint32_t id;      /* socket id, for names; fixed */
-	bool     raw;     /* fixed */
+	/*
+	 * Every put into the sendbox reads txblock (its notify hook), so it
+	 * and txgen sit among fields that are fixed, away from the locks and
+	 * counters the actor writes per message: a send then finds the line
+	 * unchanged in its cache.
+	 */
+	uint32_t txgen;              /* pokes so far (atomic) */
+	uint32_t txblock;            /* txgen + 1 when the actor last found no
+	                                pipe for txpend, 0 once sending
+	                                (atomic; stored on change) */
+	spry__consumer  own;         /* the recvbox as a consumer */
+	spry__consumer *subs;        /* subscribers (lk) */
+	spry__consumer *rr;          /* next subscriber to try (lk) */
+	spry__pipe     *pipes;       /* all pipes (lk) */
+	spry__pipe     *paused;      /* pipes holding a message (lk), FIFO */
+	spry__pipe    **paused_tail; /* end of paused (lk) */
+	uint32_t        npaused;     /* pipes in paused (written in lk,
+	                                read anywhere: atomic) */
+	spry__ep *eps;               /* listeners and dialers (lk) */
+	spry_msg *txpend;            /* a message the actor could not send
+	                                yet (txlk) */
+	struct spry__tlater *tlater; /* timers asked for outside the
+	                                actor's turn (atomic push; the
+	                                actor takes them all) */
+	uint32_t txlk;               /* serializes senders (spry__spin_lock) */
+	uint32_t lk;     /* protocol state and lists (spry__spin_lock) */
+	uint32_t refs;   /* references (atomic) */
+	uint32_t closed; /* 1 once closing (atomic; set in lk) */
+	uint32_t owner;  /* 1 while the open ref is held (atomic) */
+	uint32_t id;     /* socket id, for names; fixed */
+	bool     raw;    /* fixed */
 	/* options (lk) */
 	spry_duration sndtimeo;  /* < 0: forever */
 	spry_duration rcvtimeo;  /* < 0: forever */
