@@ -100,23 +100,31 @@ listen_fresh(spry_socket *s, const char *name, char *url, size_t len)
 }
 
 /*
- * Wait until s has n pipes. A dial returns once its own end is up; over
- * tcp and ipc the listener's end may join a moment later, and what a
- * listening PUB sends before then does not reach that peer.
+ * Wait until s has n pipes (PIPES), or has handed at least n messages to
+ * its consumers (RECEIVED). A dial returns once its own end is up; over
+ * tcp and ipc the listener's end may join a moment later (and what a
+ * listening PUB sends before then does not reach that peer), and what
+ * was sent may still be on its way.
  */
+typedef enum { PIPES, RECEIVED } stat_wait;
+
 static void
-await_pipes(spry_socket *s, uint32_t n)
+await_stat(spry_socket *s, stat_wait what, uint64_t n)
 {
 	spry_time         limit = spry_deadline_after(GUARD);
 	spry_socket_stats st;
+	uint64_t          v;
 
 	for (;;) {
 		spry_socket_stats_get(s, &st);
-		if (st.pipes == n) {
+		v = what == PIPES ? st.pipes : st.received;
+		if (what == PIPES ? v == n : v >= n) {
 			return;
 		}
 		if (spry_now() > limit) {
-			fail_msg("%u pipes, not %u", st.pipes, n);
+			fail_msg("%s %llu, not %llu",
+			    what == PIPES ? "pipes" : "received",
+			    (unsigned long long)v, (unsigned long long)n);
 		}
 		sched_yield();
 	}
@@ -127,27 +135,6 @@ msg_dispose(void *item, void *arg)
 {
 	(void)arg;
 	spry_msg_free(item);
-}
-
-/* Wait until s has handed n messages to its consumers. */
-static void
-await_received(spry_socket *s, uint64_t n)
-{
-	spry_time         limit = spry_deadline_after(GUARD);
-	spry_socket_stats st;
-
-	for (;;) {
-		spry_socket_stats_get(s, &st);
-		if (st.received >= n) {
-			return;
-		}
-		if (spry_now() > limit) {
-			fail_msg("%llu received, not %llu",
-			    (unsigned long long)st.received,
-			    (unsigned long long)n);
-		}
-		sched_yield();
-	}
 }
 
 /*
@@ -163,7 +150,7 @@ join(const char *name, int a, spry_socket **sa, int b, spry_socket **sb)
 	assert_int_equal(spry_socket_open(sb, b, NULL), 0);
 	listen_fresh(*sb, name, url, sizeof(url));
 	spry_test_check(spry_dial(*sa, url, NULL, 0), 0);
-	await_pipes(*sb, 1);
+	await_stat(*sb, PIPES, 1);
 }
 
 static void
@@ -267,7 +254,7 @@ test_mailbox_close(void **state)
 	for (uint32_t i = 0; i < 5; i++) {
 		spry_test_check(spry_send(push, spry_test_u32_msg(i), 0), 0);
 	}
-	await_received(pull, 5); /* over tcp or ipc, still on the way */
+	await_stat(pull, RECEIVED, 5); /* over tcp or ipc, still on the way */
 	spry_close(pull);
 	spry_close(push);
 	/* AA-6: readers drain what was queued, then see closed. */
@@ -581,7 +568,7 @@ test_async_pub_sub(void **state)
 		    0);
 		spry_test_check(spry_dial(sub[i], url, NULL, 0), 0);
 	}
-	await_pipes(pub, 4); /* a PUB sends to the pipes it has */
+	await_stat(pub, PIPES, 4); /* a PUB sends to the pipes it has */
 	/* Few messages: nobody is slow enough to drop one. */
 	for (uint32_t k = 0; k < 8; k++) {
 		spry_test_check(spry_send(pub, spry_test_u32_msg(k), 0), 0);
@@ -830,11 +817,11 @@ test_stress_random_cancel_and_close(void **state)
 	 */
 	for (int k = 0; k < ST_SOCKS; k++) {
 		if (k == 0 || k == 5) {
-			await_pipes(st.pull[k], 0);
+			await_stat(st.pull[k], PIPES, 0);
 			spry_socket_stats_get(st.pull[k], &s);
 			assert_true(s.received <= st.acc[k]);
 		} else {
-			await_received(st.pull[k], st.acc[k]);
+			await_stat(st.pull[k], RECEIVED, st.acc[k]);
 			spry_socket_stats_get(st.pull[k], &s);
 			assert_int_equal(s.received, st.acc[k]);
 		}
