@@ -72,6 +72,29 @@ spry__parker_fire(spry__parker *p, uint32_t value)
 	return true;
 }
 
+/*
+ * Whether p's wait is over: fired, or past deadline, where it times out
+ * unless a fire came in the meantime (then it looks again). *s is the
+ * state seen: the final one when over.
+ */
+static bool
+park_over(spry__parker *p, spry_time deadline, uint32_t *s)
+{
+	for (;;) {
+		*s = spry__load_acq(&p->state);
+		if (*s >= SPRY__PARK_TIMEOUT) {
+			return true;
+		}
+		if (deadline == SPRY_TIME_NEVER || spry_now() < deadline) {
+			return false;
+		}
+		if (spry__cas(&p->state, s, SPRY__PARK_TIMEOUT)) {
+			*s = SPRY__PARK_TIMEOUT;
+			return true;
+		}
+	}
+}
+
 uint32_t
 spry__parker_wait(spry__parker *p, spry_time deadline)
 {
@@ -85,16 +108,8 @@ spry__parker_wait(spry__parker *p, spry_time deadline)
 		_mm_pause();
 	}
 	for (;;) {
-		s = spry__load_acq(&p->state);
-		if (s >= SPRY__PARK_TIMEOUT) {
+		if (park_over(p, deadline, &s)) {
 			return s;
-		}
-		if (deadline != SPRY_TIME_NEVER && spry_now() >= deadline) {
-			/* Lose to a fire that came in the meantime. */
-			if (spry__cas(&p->state, &s, SPRY__PARK_TIMEOUT)) {
-				return SPRY__PARK_TIMEOUT;
-			}
-			continue;
 		}
 		if (s == SPRY__PARK_AWAKE &&
 		    !spry__cas(&p->state, &s, SPRY__PARK_ASLEEP)) {
@@ -178,15 +193,8 @@ spry__parker_wait_fd(spry__parker *p, spry_time deadline, int fd)
 	}
 	p->efd = efd;
 	for (;;) {
-		s = spry__load_acq(&p->state);
-		if (s >= SPRY__PARK_TIMEOUT) {
+		if (park_over(p, deadline, &s)) {
 			return s;
-		}
-		if (deadline != SPRY_TIME_NEVER && spry_now() >= deadline) {
-			if (spry__cas(&p->state, &s, SPRY__PARK_TIMEOUT)) {
-				return SPRY__PARK_TIMEOUT;
-			}
-			continue;
 		}
 		if (!spry__cas(&p->state, &s, SPRY__PARK_POLLING)) {
 			continue;

@@ -22,7 +22,7 @@
 
 #define GUARD SPRY_SEC(30) /* hang guard: only a bug waits this long */
 
-/* The transport the joining tests run over, set by each group. */
+/* The transport the joining tests run over, set before each group. */
 typedef enum { OVER_INPROC, OVER_TCP, OVER_IPC } over_kind;
 
 static over_kind over;
@@ -43,30 +43,6 @@ down(void **state)
 		    (long long)spry__stream_live());
 	}
 	return spry_test_down(state);
-}
-
-static int
-over_inproc(void **state)
-{
-	(void)state;
-	over = OVER_INPROC;
-	return 0;
-}
-
-static int
-over_tcp(void **state)
-{
-	(void)state;
-	over = OVER_TCP;
-	return 0;
-}
-
-static int
-over_ipc(void **state)
-{
-	(void)state;
-	over = OVER_IPC;
-	return 0;
 }
 
 /*
@@ -881,9 +857,11 @@ main(void)
 	int failed;
 
 	failed = cmocka_run_group_tests_name("alone", alone, NULL, NULL);
-	failed +=
-	    cmocka_run_group_tests_name("inproc", joining, over_inproc, NULL);
-	failed += cmocka_run_group_tests_name("tcp", joining, over_tcp, NULL);
-	failed += cmocka_run_group_tests_name("ipc", joining, over_ipc, NULL);
+	over   = OVER_INPROC;
+	failed += cmocka_run_group_tests_name("inproc", joining, NULL, NULL);
+	over = OVER_TCP;
+	failed += cmocka_run_group_tests_name("tcp", joining, NULL, NULL);
+	over = OVER_IPC;
+	failed += cmocka_run_group_tests_name("ipc", joining, NULL, NULL);
 	return failed;
 }
