@@ -9,11 +9,22 @@
 // line per figure; bench/run.sh hands them to the C program. Standard
 // library only; build with GO111MODULE=off go build async.go common.go.
 //
-//	async_send      one send on a chan []byte of capacity 256, in bursts
-//	                of 128 that are sure to find room, a goroutine
-//	                draining the other end
-//	async_recv      one receive, in bursts of 128 that are sure to find
-//	                messages, a goroutine feeding the other end
+//	async_send      one send on a socket's SendChan as the seed PRD
+//	                builds it: a chan []byte of capacity 256 that the
+//	                seed's sendPump goroutine drains into the protocol,
+//	                here a second chan of capacity 256 (the in-process
+//	                peer, as spry's inproc PULL socket's recvbox) that a
+//	                goroutine drains; in bursts of 128 that are sure to
+//	                find room
+//	async_recv      one receive on a socket's RecvChan: a goroutine feeds
+//	                the protocol chan, the seed's recvPump forwards into
+//	                the RecvChan; in bursts of 128 that are sure to find
+//	                messages
+//	async_send_chan, async_recv_chan
+//	                the same on a bare chan, with nothing between the
+//	                measured end and the goroutine at the other end
+//	async_cas       one atomic.CompareAndSwapUint64 on a word only the
+//	                measuring goroutine touches
 //	async_select<N> send on one of N channels (at random), then
 //	                reflect.Select over all N, N = 1, 16, 256 (as
 //	                bench/go/mailbox.go's fanin256, per batch here)
@@ -21,12 +32,14 @@
 package main
 
 import (
+	"context"
 	"encoding/binary"
 	"flag"
 	"fmt"
 	"os"
 	"reflect"
 	"runtime"
+	"sync/atomic"
 	"time"
 )
 
@@ -66,14 +79,51 @@ func perOp(t0 time.Time, ops int) float64 {
 	return float64(time.Since(t0).Nanoseconds()) / float64(ops)
 }
 
-func sendRun(bursts int) float64 {
-	ch := make(chan []byte, capacity)
+// pump is the seed PRD's sendPump and recvPump: it forwards from one
+// chan to the other until ctx is done.
+func pump(ctx context.Context, from <-chan []byte, to chan<- []byte) {
+	for {
+		select {
+		case m := <-from:
+			select {
+			case to <- m:
+			case <-ctx.Done():
+				return
+			}
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// chans returns the chan a run measures and the one its other goroutine
+// uses: the same bare chan, or two joined by a pump, as the seed's Socket
+// joins its SendChan (away from the measured end) or RecvChan (toward
+// it) to the protocol. stop ends the pump.
+func chans(bare, send bool) (measured, other chan []byte, stop func()) {
+	measured = make(chan []byte, capacity)
+	if bare {
+		return measured, measured, func() {}
+	}
+	other = make(chan []byte, capacity)
+	ctx, cancel := context.WithCancel(context.Background())
+	if send {
+		go pump(ctx, measured, other)
+	} else {
+		go pump(ctx, other, measured)
+	}
+	return measured, other, cancel
+}
+
+func sendRun(bursts int, bare bool) float64 {
+	ch, peer, stop := chans(bare, true)
+	defer stop()
 	n := bursts * burst
 	done := make(chan int)
 	go func() {
 		bad := 0
 		for i := 1; i <= n; i++ {
-			if !isSeq(<-ch, uint32(i)) {
+			if !isSeq(<-peer, uint32(i)) {
 				bad++
 			}
 		}
@@ -85,7 +135,7 @@ func sendRun(bursts int) float64 {
 		for j := range msgs {
 			msgs[j] = msgOf(uint32(k*burst + j + 1))
 		}
-		// Only the other goroutine receives: room only grows.
+		// Only the other goroutines receive: room only grows.
 		for len(ch) > capacity-burst {
 			runtime.Gosched()
 		}
@@ -99,12 +149,13 @@ func sendRun(bursts int) float64 {
 	return median(ns)
 }
 
-func recvRun(bursts int) float64 {
-	ch := make(chan []byte, capacity)
+func recvRun(bursts int, bare bool) float64 {
+	ch, feed, stop := chans(bare, false)
+	defer stop()
 	n := bursts * burst
 	go func() {
 		for i := 1; i <= n; i++ {
-			ch <- msgOf(uint32(i))
+			feed <- msgOf(uint32(i))
 		}
 	}()
 	ns := make([]float64, bursts)
@@ -127,6 +178,25 @@ func recvRun(bursts int) float64 {
 		}
 	}
 	verdict("async_recv", bad, n)
+	return median(ns)
+}
+
+// casRun times batches of compare-and-swaps on a private word.
+func casRun(batches int) float64 {
+	const batch = 1024 // as bench/async.c's AS_FLOW_BATCH
+	var word uint64
+	ns := make([]float64, batches)
+	for k := range ns {
+		t0 := time.Now()
+		for j := 0; j < batch; j++ {
+			seen := atomic.LoadUint64(&word)
+			atomic.CompareAndSwapUint64(&word, seen, seen+1)
+		}
+		ns[k] = perOp(t0, batch)
+	}
+	if word != uint64(batches*batch) {
+		verdict("async_cas", 1, batches*batch)
+	}
 	return median(ns)
 }
 
@@ -164,11 +234,20 @@ func selectRun(n, batches, batch int) float64 {
 
 func main() {
 	flag.Parse()
-	report("async_send", measure(func() float64 {
-		return sendRun(size(4000, 400))
-	}), "ns")
-	report("async_recv", measure(func() float64 {
-		return recvRun(size(4000, 400))
+	for _, bare := range []bool{false, true} {
+		suffix := ""
+		if bare {
+			suffix = "_chan"
+		}
+		report("async_send"+suffix, measure(func() float64 {
+			return sendRun(size(4000, 400), bare)
+		}), "ns")
+		report("async_recv"+suffix, measure(func() float64 {
+			return recvRun(size(4000, 400), bare)
+		}), "ns")
+	}
+	report("async_cas", measure(func() float64 {
+		return casRun(size(1000, 100))
 	}), "ns")
 	// Run sizes as bench/async.c's widths[]: fewer, shorter batches
 	// when wide (reflect.Select takes tens of microseconds there).
