@@ -79,17 +79,30 @@ func perOp(t0 time.Time, ops int) float64 {
 	return float64(time.Since(t0).Nanoseconds()) / float64(ops)
 }
 
-// pump is the seed PRD's sendPump and recvPump: it forwards from one
-// chan to the other until ctx is done.
-func pump(ctx context.Context, from <-chan []byte, to chan<- []byte) {
+// sendPump is the seed PRD's: it hands what comes on the SendChan to the
+// protocol (here a send on the peer's chan) until ctx is done.
+func sendPump(ctx context.Context, sendChan <-chan []byte, peer chan<- []byte) {
 	for {
 		select {
-		case m := <-from:
-			select {
-			case to <- m:
-			case <-ctx.Done():
-				return
-			}
+		case m := <-sendChan:
+			peer <- m
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// recvPump is the seed PRD's: it takes from the protocol (a receive on
+// the peer's chan, which the peer closes when done) and hands it to the
+// RecvChan.
+func recvPump(ctx context.Context, peer <-chan []byte, recvChan chan<- []byte) {
+	for {
+		m, ok := <-peer
+		if !ok {
+			return
+		}
+		select {
+		case recvChan <- m:
 		case <-ctx.Done():
 			return
 		}
@@ -97,9 +110,9 @@ func pump(ctx context.Context, from <-chan []byte, to chan<- []byte) {
 }
 
 // chans returns the chan a run measures and the one its other goroutine
-// uses: the same bare chan, or two joined by a pump, as the seed's Socket
-// joins its SendChan (away from the measured end) or RecvChan (toward
-// it) to the protocol. stop ends the pump.
+// uses: the same bare chan, or two joined by the seed's pump, as its
+// Socket joins a SendChan or a RecvChan to the protocol. stop ends the
+// pump.
 func chans(bare, send bool) (measured, other chan []byte, stop func()) {
 	measured = make(chan []byte, capacity)
 	if bare {
@@ -108,9 +121,9 @@ func chans(bare, send bool) (measured, other chan []byte, stop func()) {
 	other = make(chan []byte, capacity)
 	ctx, cancel := context.WithCancel(context.Background())
 	if send {
-		go pump(ctx, measured, other)
+		go sendPump(ctx, measured, other)
 	} else {
-		go pump(ctx, other, measured)
+		go recvPump(ctx, other, measured)
 	}
 	return measured, other, cancel
 }
@@ -157,6 +170,7 @@ func recvRun(bursts int, bare bool) float64 {
 		for i := 1; i <= n; i++ {
 			feed <- msgOf(uint32(i))
 		}
+		close(feed) // the protocol is done: the pump ends
 	}()
 	ns := make([]float64, bursts)
 	msgs := make([][]byte, burst)
