@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * actors/actor.c: actor lifecycle: spawn, turns, signals (timers, DOWN
- * notices), monitors, exit, and spry_actor_wait for plain threads.
+ * actors/actor.c: actor lifecycle: spawn, turns, signals (timers, awaits,
+ * DOWN notices), monitors, exit, and spry_actor_wait for plain threads.
  *
  * An actor and its mailbox are one allocation; the mailbox's reference
  * count is the actor's. The runtime holds one reference while the actor
- * is live; every timer record and monitor record holds one on the actor it
- * will notify. An ended actor is never scheduled again (see actor_exit).
+ * is live; every timer record (a timer or an await) and monitor record
+ * holds one on the actor it will notify. An ended actor is never
+ * scheduled again (see actor_exit).
  */
 #include "actors/actor.h"
 
@@ -19,7 +20,7 @@
 
 #include <emmintrin.h>
 
-#define SIG_TIMER 1
+#define SIG_TIMER 1 /* a timer or an await (struct spry__atimer) */
 #define SIG_DOWN 2
 
 /* spry__sig: the head of every signal record. */
@@ -39,13 +40,24 @@ struct spry__monitor {
 	uint32_t              done;    /* waiting thread: notifier finished */
 };
 
+/*
+ * A timer (spry_actor_after) or an await (spry_actor_await): one record,
+ * one pending list and one way to cancel, since both are "tell me later"
+ * notices that fire once from another thread. An await is a waiter on
+ * a mailbox, its callback run under that mailbox's lock.
+ */
 struct spry__atimer {
-	spry__sig            sig;      /* delivered as SPRY_EV_TIMER */
-	spry__timer          timer;    /* heap entry */
+	spry__sig sig; /* delivered as SPRY_EV_TIMER, or SPRY_EV_READY */
+	union {
+		spry__timer  timer; /* a timer's heap entry */
+		spry__waiter w;     /* an await's, on mb */
+	};
 	struct spry__atimer *next;     /* actor's pending list (own turn) */
 	spry_actor          *actor;    /* held */
-	void                *tag;      /* given to spry_actor_after */
-	uint64_t             id;       /* timer id */
+	spry_mailbox        *mb;       /* an await's (held); NULL: a timer */
+	int                  dir;      /* an await's SPRY_SELECT_* */
+	void                *tag;      /* given by the behavior */
+	uint64_t             id;       /* timer or await id */
 	bool                 canceled; /* drop when it arrives (own turn) */
 };
 
@@ -143,8 +155,21 @@ monitor_free(struct spry__monitor *m)
 static void
 atimer_free(struct spry__atimer *t)
 {
+	spry_mailbox_release(t->mb);
 	spry_actor_release(t->actor);
 	spry__free(t, sizeof(*t));
+}
+
+/*
+ * Take t back before it fires: true if it will not, false if its notice
+ * is already on its way (an await's callback has even returned: both
+ * run under the mailbox's lock).
+ */
+static bool
+atimer_disarm(struct spry__atimer *t)
+{
+	return t->mb == NULL ? spry__timer_disarm(&t->timer) :
+	                       spry__mailbox_wait_cancel(t->mb, t->dir, &t->w);
 }
 
 /* Free a signal record without delivering it. */
@@ -392,8 +417,9 @@ actor_signals(spry_actor *a)
 				*pp = t->next;
 			}
 			if (!t->canceled) {
-				rv = actor_call(
-				    a, SPRY_EV_TIMER, t->tag, NULL, 0, t->id);
+				rv = actor_call(a,
+				    t->mb != NULL ? SPRY_EV_READY : SPRY_EV_TIMER,
+				    t->tag, NULL, 0, t->id);
 			}
 		} else if (rv == SPRY_CONTINUE) {
 			struct spry__monitor *m = (struct spry__monitor *)s;
@@ -532,10 +558,14 @@ actor_exit(spry_actor *a, int reason)
 	a->reason = reason;
 	spry__ctx_watch_del(a->ctx, &a->watch);
 	spry_mailbox_close(&a->mb);
-	/* Pending timers: gone now, or their notice is swept up below. */
+	/*
+	 * Pending timers and awaits: gone now, or their notice is swept up
+	 * below (it was pushed before `exited` is set, so never dropped by
+	 * an await's callback under its mailbox's lock).
+	 */
 	for (struct spry__atimer *t = a->timers, *n; t != NULL; t = n) {
 		n = t->next;
-		if (spry__timer_disarm(&t->timer)) {
+		if (atimer_disarm(t)) {
 			atimer_free(t);
 		}
 	}
@@ -698,8 +728,9 @@ spry_actor_after(
 	return 0;
 }
 
-int
-spry_actor_cancel_timer(spry_actor *self, uint64_t id)
+/* Cancel self's pending timer (await false) or await `id`. */
+static int
+atimer_cancel(spry_actor *self, uint64_t id, bool await)
 {
 	struct spry__atimer **pp, *t;
 
@@ -707,20 +738,85 @@ spry_actor_cancel_timer(spry_actor *self, uint64_t id)
 		return SPRY_ESTATE;
 	}
 	for (pp = &self->timers; (t = *pp) != NULL; pp = &t->next) {
-		if (t->id == id && !t->canceled) {
+		if (t->id == id && !t->canceled && (t->mb != NULL) == await) {
 			break;
 		}
 	}
 	if (t == NULL) {
 		return SPRY_ENOENT;
 	}
-	if (spry__timer_disarm(&t->timer)) {
+	if (atimer_disarm(t)) {
 		*pp = t->next;
 		atimer_free(t);
 	} else {
 		t->canceled = true; /* its notice is on the way: drop it */
 	}
 	return 0;
+}
+
+int
+spry_actor_cancel_timer(spry_actor *self, uint64_t id)
+{
+	return atimer_cancel(self, id, false);
+}
+
+/* ---- awaits ------------------------------------------------------------ */
+
+/* The mailbox is ready (its lock held): only post the notice. */
+static void
+await_cb(spry__waiter *w)
+{
+	struct spry__atimer *t = (struct spry__atimer *)((char *)w -
+	    offsetof(struct spry__atimer, w));
+	sig_deliver(t->actor, &t->sig);
+}
+
+int
+spry_actor_await(
+    spry_actor *self, spry_mailbox *mb, int dir, void *tag, uint64_t *id)
+{
+	struct spry__atimer *t;
+
+	if (self == NULL || self != tls_self) {
+		return SPRY_ESTATE;
+	}
+	if (mb == NULL || (dir != SPRY_SELECT_SEND && dir != SPRY_SELECT_RECV)) {
+		return SPRY_EINVAL;
+	}
+	if ((t = spry__alloc(sizeof(*t))) == NULL) {
+		return SPRY_ENOMEM;
+	}
+	spry_actor_hold(self);
+	spry_mailbox_hold(mb);
+	t->sig.type  = SIG_TIMER;
+	t->w.cb      = await_cb;
+	t->actor     = self;
+	t->mb        = mb;
+	t->dir       = dir;
+	t->tag       = tag;
+	t->id        = spry__faa(&next_id, 1);
+	t->next      = self->timers;
+	self->timers = t;
+	(void)spry__mailbox_wait_add(mb, dir, &t->w);
+	/*
+	 * Look again now that the waiter is linked (the flag it raised is
+	 * ordered before this look): readiness that came first, or a hand-
+	 * over in flight that would not see the flag, fires no callback.
+	 */
+	if ((spry__mailbox_ready(mb, dir) || spry__mailbox_settling(mb, dir)) &&
+	    spry__mailbox_wait_cancel(mb, dir, &t->w)) {
+		sig_deliver(self, &t->sig);
+	}
+	if (id != NULL) {
+		*id = t->id;
+	}
+	return 0;
+}
+
+int
+spry_actor_cancel_await(spry_actor *self, uint64_t id)
+{
+	return atimer_cancel(self, id, true);
 }
 
 /* ---- waiting from plain threads --------------------------------------- */

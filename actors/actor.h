@@ -70,7 +70,8 @@ struct spry_actor {
 	spry_actor           *rprev;    /* registry link (shard lock) */
 	ck_stack_t            signals;  /* timer and DOWN notices (atomic) */
 	struct spry__monitor *monitors; /* who watches us (lock) */
-	struct spry__atimer  *timers;   /* our pending timers (own turn) */
+	struct spry__atimer  *timers;   /* our pending timers and awaits
+	                                   (own turn) */
 	spry__ctx_watch       watch;    /* on ctx (ctx lock) */
 	uint32_t              sched;    /* notes since idle (atomic) */
 	uint32_t              pending;  /* SPRY__PEND_* (atomic) */

@@ -599,20 +599,38 @@ spry__mailbox_wait_add(spry_mailbox *mb, int dir, spry__waiter *w)
 	return 0;
 }
 
-bool
-spry__mailbox_wait_del(spry_mailbox *mb, int dir, spry__waiter *w)
+/* Unlink w if linked; whether it was, and whether dir was ready then. */
+static bool
+mb_wait_unlink(spry_mailbox *mb, int dir, spry__waiter *w, bool *stranded)
 {
-	bool stranded = false;
+	bool linked;
 
 	mb_lock(mb);
-	if (w->linked) {
-		stranded = spry__mailbox_ready(mb, dir);
+	if ((linked = w->linked)) {
+		*stranded = spry__mailbox_ready(mb, dir);
 		mb_unlink(
 		    dir == SPRY_SELECT_RECV ? &mb->recvq : &mb->sendq, w);
 		mb_update_flags(mb);
 	}
 	mb_unlock(mb);
+	return linked;
+}
+
+bool
+spry__mailbox_wait_del(spry_mailbox *mb, int dir, spry__waiter *w)
+{
+	bool stranded = false;
+
+	(void)mb_wait_unlink(mb, dir, w, &stranded);
 	return stranded;
+}
+
+bool
+spry__mailbox_wait_cancel(spry_mailbox *mb, int dir, spry__waiter *w)
+{
+	bool stranded;
+
+	return mb_wait_unlink(mb, dir, w, &stranded);
 }
 
 void

@@ -223,6 +223,13 @@ int spry__mailbox_wait_add(spry_mailbox *mb, int dir, spry__waiter *w);
 bool spry__mailbox_wait_del(spry_mailbox *mb, int dir, spry__waiter *w);
 
 /*
+ * spry__mailbox_wait_cancel unlinks w if it is still linked, and tells
+ * whether it was: false means it was fired (its callback, if any, has
+ * returned, since both happen under the lock).
+ */
+bool spry__mailbox_wait_cancel(spry_mailbox *mb, int dir, spry__waiter *w);
+
+/*
  * spry__mailbox_pass hands a wake-up that a waiter received but did not
  * use on to another waiter of the same direction, if the mailbox is ready
  * for it. Without this, an item could sit unnoticed beside a parked

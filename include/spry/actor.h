@@ -37,6 +37,7 @@ enum spry_event_type {
 	SPRY_EV_TIMER  = 3, /* msg: the tag given to spry_actor_after */
 	SPRY_EV_DOWN   = 4, /* a monitored actor ended */
 	SPRY_EV_CANCEL = 5, /* the actor must end; last event */
+	SPRY_EV_READY  = 6, /* msg: the tag given to spry_actor_await */
 };
 
 /*
@@ -46,11 +47,12 @@ enum spry_event_type {
 typedef struct spry_event {
 	int   type;         /* an spry_event_type */
 	void *msg;          /* MSG: the item (now owned by the behavior);
-	                       TIMER: the tag */
+	                       TIMER, READY: the tag */
 	spry_actor *actor;  /* DOWN: the actor that ended (borrowed) */
 	int         reason; /* DOWN: its exit reason; CANCEL: SPRY_ECANCELED
 	                       or SPRY_ETIMEDOUT */
-	uint64_t ref;       /* DOWN: the monitor ref; TIMER: the timer id */
+	uint64_t ref;       /* DOWN: the monitor ref; TIMER: the timer id;
+	                       READY: the await id */
 } spry_event;
 
 /* Behavior results and exit reasons. */
@@ -188,6 +190,31 @@ SPRY_API int spry_actor_after(
  * SPRY_ENOENT when there is no such pending timer.
  */
 SPRY_API int spry_actor_cancel_timer(spry_actor *self, uint64_t id);
+
+/*
+ * spry_actor_await delivers one SPRY_EV_READY with msg = tag to `self`
+ * once mb is ready for dir, SPRY_SELECT_SEND (room for an item) or
+ * SPRY_SELECT_RECV (an item to take), or is closed: what an actor does
+ * instead of blocking when a spry_mailbox_trysend (say, a reply into a
+ * socket's full sendbox) fails with SPRY_EAGAIN. The event is a hint,
+ * as poll's is: another thread may take the room or the item first, so
+ * try again, and await again on SPRY_EAGAIN. At once when mb is ready
+ * already. Ahead of queued messages, like timers. Holds a reference on
+ * mb until the event is delivered or canceled; awaits of an actor that
+ * ends are dropped. *id (may be NULL) names the await for
+ * spry_actor_cancel_await and appears in the event's `ref`. Call from
+ * self's behavior only. Never blocks. Errors: SPRY_ESTATE, SPRY_EINVAL
+ * (mb NULL, dir not one of the two), SPRY_ENOMEM.
+ */
+SPRY_API int spry_actor_await(
+    spry_actor *self, spry_mailbox *mb, int dir, void *tag, uint64_t *id);
+
+/*
+ * spry_actor_cancel_await cancels a pending await of self; once it
+ * returns 0 its event will not be seen, and mb is released. Call from
+ * self's behavior. SPRY_ENOENT when there is no such pending await.
+ */
+SPRY_API int spry_actor_cancel_await(spry_actor *self, uint64_t id);
 
 /*
  * spry_actor_wait blocks a plain thread until `a` has ended and gives its

@@ -1,0 +1,492 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/actors/test_await.c: spry_actor_await, what an actor does instead
+ * of blocking on a mailbox: one SPRY_EV_READY once the mailbox has room
+ * (or an item), at once if it has already, on close too; canceled awaits
+ * never fire; awaits die with their actor and let go of the mailbox; and
+ * an actor streams through a full mailbox and a socket's full sendbox,
+ * awaiting room whenever a trysend fails, with nothing lost or reordered.
+ *
+ * Actors report to the test thread through a mailbox; the test thread
+ * waits with generous ctx deadlines that only guard against hangs.
+ */
+#include "tests/support/support.h"
+
+#include <stdlib.h>
+
+/* A report from an actor: what happened, a result and a number. */
+typedef struct report {
+	int      what;
+	int      rv;
+	uint64_t n;
+} report;
+
+enum { R_START = 1, R_READY, R_DONE };
+
+static spry_mailbox *reports;
+
+static void
+put(int what, int rv, uint64_t n)
+{
+	report *r = malloc(sizeof(*r));
+
+	assert_non_null(r);
+	r->what = what;
+	r->rv   = rv;
+	r->n    = n;
+	assert_int_equal(spry_mailbox_trysend(reports, r), 0);
+}
+
+/* Wait for the next report (hang guard: 20 s). */
+static report
+get(void)
+{
+	spry_ctx *ctx;
+	void     *item = NULL;
+	report    r;
+
+	assert_int_equal(spry_ctx_with_timeout(&ctx, NULL, SPRY_SEC(20)), 0);
+	spry_test_check(spry_mailbox_recv(ctx, reports, &item), 0);
+	spry_ctx_cancel(ctx);
+	spry_ctx_release(ctx);
+	r = *(report *)item;
+	free(item);
+	return r;
+}
+
+static void
+free_report(void *item, void *arg)
+{
+	(void)arg;
+	free(item);
+}
+
+static int
+up(void **state)
+{
+	spry_mailbox_opts o = SPRY_MAILBOX_OPTS_INIT;
+
+	o.capacity   = 1024;
+	o.dispose_cb = free_report;
+	assert_int_equal(spry_mailbox_open_opts(&reports, &o), 0);
+	return spry_test_up(state);
+}
+
+static int
+down(void **state)
+{
+	int rv = spry_runtime_stop();
+
+	spry_mailbox_release(reports);
+	reports = NULL;
+	(void)state;
+	spry_test_assert_clean();
+	return rv;
+}
+
+/* What a one-shot awaiter does, set before it is spawned. */
+struct one {
+	spry_mailbox *mb;     /* the mailbox it awaits */
+	int           dir;    /* SPRY_SELECT_SEND: it sends 77; RECV: takes */
+	bool          cancel; /* await with tag 1 and cancel it first */
+	uint64_t      id;     /* the await's id (its own turns) */
+};
+
+/*
+ * On START: try the operation; on SPRY_EAGAIN await mb (tag 2) and report
+ * R_START with the id. On READY: report the tag and id, try again and
+ * report R_DONE with the result (for a receive, the item in n).
+ */
+static int
+one_try(struct one *o)
+{
+	void *item = NULL;
+	int   rv;
+
+	if (o->dir == SPRY_SELECT_SEND) {
+		return spry_mailbox_trysend(o->mb, spry_test_item(77));
+	}
+	if ((rv = spry_mailbox_tryrecv(o->mb, &item)) == 0) {
+		put(R_DONE, 0, (uintptr_t)item);
+		return 0;
+	}
+	return rv;
+}
+
+static int
+one(spry_actor *self, const spry_event *ev, void *st)
+{
+	struct one *o = st;
+	uint64_t    first;
+	int         rv;
+
+	if (ev->type == SPRY_EV_START) {
+		spry_test_check(
+		    spry_actor_await(self, NULL, o->dir, NULL, NULL),
+		    SPRY_EINVAL);
+		spry_test_check(
+		    spry_actor_await(self, o->mb, 0, NULL, NULL), SPRY_EINVAL);
+		if (o->cancel) {
+			spry_test_check(spry_actor_await(self, o->mb, o->dir,
+			                    spry_test_item(1), &first),
+			    0);
+			spry_test_check(
+			    spry_actor_cancel_await(self, first), 0);
+			spry_test_check(
+			    spry_actor_cancel_await(self, first), SPRY_ENOENT);
+		}
+		if ((rv = one_try(o)) == SPRY_EAGAIN) {
+			spry_test_check(spry_actor_await(self, o->mb, o->dir,
+			                    spry_test_item(2), &o->id),
+			    0);
+		}
+		put(R_START, rv, o->id);
+	} else if (ev->type == SPRY_EV_READY) {
+		put(R_READY, (int)(uintptr_t)ev->msg, ev->ref);
+		rv = one_try(o);
+		if (o->dir == SPRY_SELECT_SEND || rv != 0) {
+			put(R_DONE, rv, 0);
+		}
+	}
+	return SPRY_CONTINUE;
+}
+
+static spry_actor *
+spawn_one(struct one *o)
+{
+	spry_actor_opts opts = SPRY_ACTOR_OPTS_INIT;
+	spry_actor     *a;
+
+	opts.behavior = one;
+	opts.state    = o;
+	spry_test_check(spry_actor_spawn(&a, &opts), 0);
+	return a;
+}
+
+static void
+end_one(spry_actor *a)
+{
+	spry_actor_stop(a);
+	spry_test_check(spry_actor_wait(NULL, a, NULL), 0);
+	spry_actor_release(a);
+}
+
+/* A mailbox of capacity 2 holding n items 1..n. */
+static spry_mailbox *
+box_with(int n)
+{
+	spry_mailbox *mb;
+
+	spry_test_check(spry_mailbox_open(&mb, 2), 0);
+	for (int i = 1; i <= n; i++) {
+		spry_test_check(
+		    spry_mailbox_trysend(mb, spry_test_item((uintptr_t)i)), 0);
+	}
+	return mb;
+}
+
+static void
+expect_ready(uint64_t id)
+{
+	report r = get();
+
+	assert_int_equal(r.what, R_READY);
+	assert_int_equal(r.rv, 2); /* the tag */
+	assert_int_equal(r.n, id);
+}
+
+static void
+test_await_send_fires_when_room_comes(void **state)
+{
+	struct one  o = {.mb = box_with(2), .dir = SPRY_SELECT_SEND};
+	spry_actor *a = spawn_one(&o);
+	report      r = get();
+	void       *item;
+
+	(void)state;
+	assert_int_equal(r.what, R_START);
+	assert_int_equal(r.rv, SPRY_EAGAIN); /* full: it awaits */
+	spry_test_check(spry_mailbox_tryrecv(o.mb, &item), 0);
+	assert_ptr_equal(item, spry_test_item(1));
+	expect_ready(r.n);
+	r = get();
+	assert_int_equal(r.what, R_DONE);
+	assert_int_equal(r.rv, 0); /* the room was there: its send went in */
+	spry_test_check(spry_mailbox_tryrecv(o.mb, &item), 0);
+	assert_ptr_equal(item, spry_test_item(2));
+	spry_test_check(spry_mailbox_tryrecv(o.mb, &item), 0);
+	assert_ptr_equal(item, spry_test_item(77));
+	end_one(a);
+	spry_mailbox_release(o.mb);
+}
+
+static void
+test_await_recv_fires_when_an_item_comes(void **state)
+{
+	struct one  o = {.mb = box_with(0), .dir = SPRY_SELECT_RECV};
+	spry_actor *a = spawn_one(&o);
+	report      r = get();
+
+	(void)state;
+	assert_int_equal(r.what, R_START);
+	assert_int_equal(r.rv, SPRY_EAGAIN); /* empty: it awaits */
+	spry_test_check(spry_mailbox_trysend(o.mb, spry_test_item(5)), 0);
+	expect_ready(r.n);
+	r = get();
+	assert_int_equal(r.what, R_DONE);
+	assert_int_equal(r.n, 5);
+	end_one(a);
+	spry_mailbox_release(o.mb);
+}
+
+/* Awaiting what is there already: the event comes without any help. */
+static int
+early(spry_actor *self, const spry_event *ev, void *st)
+{
+	uint64_t id;
+
+	if (ev->type == SPRY_EV_START) {
+		spry_test_check(
+		    spry_actor_await(self, st, SPRY_SELECT_SEND, NULL, &id),
+		    0);
+		put(R_START, 0, id);
+	} else if (ev->type == SPRY_EV_READY) {
+		put(R_READY, 0, ev->ref);
+	}
+	return SPRY_CONTINUE;
+}
+
+static void
+test_await_on_a_ready_mailbox_fires_at_once(void **state)
+{
+	spry_actor_opts opts = SPRY_ACTOR_OPTS_INIT;
+	spry_mailbox   *mb   = box_with(1); /* room for one more */
+	spry_actor     *a;
+	report          r, s;
+
+	(void)state;
+	opts.behavior = early;
+	opts.state    = mb;
+	spry_test_check(spry_actor_spawn(&a, &opts), 0);
+	r = get();
+	s = get();
+	assert_int_equal(r.what, R_START);
+	assert_int_equal(s.what, R_READY);
+	assert_int_equal(s.n, r.n);
+	assert_int_equal(spry_test_waiters(mb, SPRY_SELECT_SEND), 0);
+	end_one(a);
+	spry_mailbox_release(mb);
+}
+
+static void
+test_await_fires_on_close(void **state)
+{
+	struct one  o = {.mb = box_with(2), .dir = SPRY_SELECT_SEND};
+	spry_actor *a = spawn_one(&o);
+	report      r = get();
+
+	(void)state;
+	assert_int_equal(r.rv, SPRY_EAGAIN);
+	spry_mailbox_close(o.mb);
+	expect_ready(r.n);
+	r = get();
+	assert_int_equal(r.what, R_DONE);
+	assert_int_equal(r.rv, SPRY_ECLOSED);
+	end_one(a);
+	spry_mailbox_release(o.mb);
+}
+
+static void
+test_canceled_await_never_fires(void **state)
+{
+	struct one o = {
+	    .mb = box_with(2), .dir = SPRY_SELECT_SEND, .cancel = true};
+	spry_actor *a = spawn_one(&o);
+	report      r = get();
+	void       *item;
+
+	(void)state;
+	assert_int_equal(r.rv, SPRY_EAGAIN);
+	spry_test_check(spry_mailbox_tryrecv(o.mb, &item), 0);
+	expect_ready(r.n); /* tag 2: the canceled await (tag 1) stays quiet */
+	r = get();
+	assert_int_equal(r.rv, 0);
+	end_one(a);
+	/* Everything the actor reported came before it ended. */
+	assert_int_equal(spry_mailbox_len(reports), 0);
+	spry_mailbox_release(o.mb);
+}
+
+static void
+test_pending_awaits_die_with_their_actor(void **state)
+{
+	struct one  o = {.mb = box_with(0), .dir = SPRY_SELECT_RECV};
+	spry_actor *a = spawn_one(&o);
+	report      r = get();
+
+	(void)state;
+	assert_int_equal(r.rv, SPRY_EAGAIN);
+	assert_int_equal(spry_test_waiters(o.mb, SPRY_SELECT_RECV), 1);
+	end_one(a);
+	assert_int_equal(spry_test_waiters(o.mb, SPRY_SELECT_RECV), 0);
+	spry_mailbox_release(o.mb);
+	/* Teardown asserts the await, the actor and the mailbox were freed. */
+}
+
+static void
+test_await_is_refused_outside_the_behavior(void **state)
+{
+	struct one  o = {.mb = box_with(0), .dir = SPRY_SELECT_RECV};
+	spry_actor *a = spawn_one(&o);
+
+	(void)state;
+	(void)get();
+	spry_test_check(
+	    spry_actor_await(a, o.mb, SPRY_SELECT_RECV, NULL, NULL),
+	    SPRY_ESTATE);
+	spry_test_check(spry_actor_cancel_await(a, o.id), SPRY_ESTATE);
+	end_one(a);
+	spry_mailbox_release(o.mb);
+}
+
+/* ---- streaming through a full mailbox ---------------------------------- */
+
+#define STREAM_N 20000
+
+/*
+ * A producer: sends 1..STREAM_N into mb, as numbers or (msgs) as
+ * messages, awaiting room whenever a trysend fails with SPRY_EAGAIN.
+ */
+struct producer {
+	spry_mailbox *mb;
+	bool          msgs; /* messages (a socket's sendbox takes only
+	                       those), else plain numbers */
+	uintptr_t next;     /* the next one to send (its own turns) */
+	uint64_t  awaits;   /* how often it had to wait */
+};
+
+static int
+produce(spry_actor *self, const spry_event *ev, void *st)
+{
+	struct producer *p = st;
+	void            *item;
+	int              rv;
+
+	if (ev->type != SPRY_EV_START && ev->type != SPRY_EV_READY) {
+		return SPRY_CONTINUE;
+	}
+	for (; p->next <= STREAM_N; p->next++) {
+		item = p->msgs ? (void *)spry_test_u32_msg((uint32_t)p->next) :
+		                 spry_test_item(p->next);
+		if ((rv = spry_mailbox_trysend(p->mb, item)) == SPRY_EAGAIN) {
+			if (p->msgs) {
+				spry_msg_free(item);
+			}
+			p->awaits++;
+			spry_test_check(spry_actor_await(self, p->mb,
+			                    SPRY_SELECT_SEND, NULL, NULL),
+			    0);
+			return SPRY_CONTINUE;
+		}
+		spry_test_check(rv, 0);
+	}
+	put(R_DONE, 0, p->awaits);
+	return SPRY_EXIT_NORMAL;
+}
+
+static void
+test_an_actor_streams_through_a_full_mailbox(void **state)
+{
+	spry_actor_opts opts = SPRY_ACTOR_OPTS_INIT;
+	struct producer p    = {.next = 1};
+	spry_actor     *a;
+	spry_ctx       *ctx;
+	report          r;
+
+	(void)state;
+	spry_test_check(spry_mailbox_open(&p.mb, 2), 0);
+	opts.behavior = produce;
+	opts.state    = &p;
+	spry_test_check(spry_actor_spawn(&a, &opts), 0);
+	spry_test_check(spry_ctx_with_timeout(&ctx, NULL, SPRY_SEC(60)), 0);
+	for (uintptr_t i = 1; i <= STREAM_N; i++) {
+		void *item = NULL;
+
+		spry_test_check(spry_mailbox_recv(ctx, p.mb, &item), 0);
+		assert_ptr_equal(item, spry_test_item(i));
+	}
+	spry_ctx_cancel(ctx);
+	spry_ctx_release(ctx);
+	r = get();
+	assert_int_equal(r.what, R_DONE);
+	assert_true(r.n > 0); /* it did wait for room */
+	spry_test_check(spry_actor_wait(NULL, a, NULL), 0);
+	spry_actor_release(a);
+	spry_mailbox_release(p.mb);
+}
+
+/* The same through a socket: PUSH with a 2-deep sendbox into PULL. */
+static void
+test_an_actor_streams_through_a_full_socket_sendbox(void **state)
+{
+	spry_socket_opts so   = SPRY_SOCKET_OPTS_INIT;
+	spry_actor_opts  opts = SPRY_ACTOR_OPTS_INIT;
+	struct producer  p    = {.msgs = true, .next = 1};
+	spry_socket     *push, *pull;
+	spry_actor      *a;
+	spry_ctx        *ctx;
+	report           r;
+
+	(void)state;
+	so.sendbuf = 2;
+	spry_test_check(spry_socket_open(&push, SPRY_PUSH0, &so), 0);
+	spry_test_check(spry_socket_open(&pull, SPRY_PULL0, NULL), 0);
+	spry_test_check(spry_listen(pull, "inproc://await-stream", NULL), 0);
+	spry_test_check(spry_dial(push, "inproc://await-stream", NULL, 0), 0);
+	p.mb          = spry_socket_sendbox(push, NULL);
+	opts.behavior = produce;
+	opts.state    = &p;
+	spry_test_check(spry_actor_spawn(&a, &opts), 0);
+	spry_test_check(spry_ctx_with_timeout(&ctx, NULL, SPRY_SEC(60)), 0);
+	for (uint32_t i = 1; i <= STREAM_N; i++) {
+		spry_msg *m = NULL;
+
+		spry_test_check(spry_recv_ctx(ctx, pull, &m), 0);
+		assert_int_equal(spry_test_u32_val(m), i);
+	}
+	spry_ctx_cancel(ctx);
+	spry_ctx_release(ctx);
+	r = get();
+	assert_int_equal(r.what, R_DONE);
+	spry_test_check(spry_actor_wait(NULL, a, NULL), 0);
+	spry_actor_release(a);
+	spry_close(push);
+	spry_close(pull);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(
+	        test_await_send_fires_when_room_comes, up, down),
+	    cmocka_unit_test_setup_teardown(
+	        test_await_recv_fires_when_an_item_comes, up, down),
+	    cmocka_unit_test_setup_teardown(
+	        test_await_on_a_ready_mailbox_fires_at_once, up, down),
+	    cmocka_unit_test_setup_teardown(
+	        test_await_fires_on_close, up, down),
+	    cmocka_unit_test_setup_teardown(
+	        test_canceled_await_never_fires, up, down),
+	    cmocka_unit_test_setup_teardown(
+	        test_pending_awaits_die_with_their_actor, up, down),
+	    cmocka_unit_test_setup_teardown(
+	        test_await_is_refused_outside_the_behavior, up, down),
+	    cmocka_unit_test_setup_teardown(
+	        test_an_actor_streams_through_a_full_mailbox, up, down),
+	    cmocka_unit_test_setup_teardown(
+	        test_an_actor_streams_through_a_full_socket_sendbox, up, down),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
