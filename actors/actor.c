@@ -418,7 +418,8 @@ actor_signals(spry_actor *a)
 			}
 			if (!t->canceled) {
 				rv = actor_call(a,
-				    t->mb != NULL ? SPRY_EV_READY : SPRY_EV_TIMER,
+				    t->mb != NULL ? SPRY_EV_READY :
+				                    SPRY_EV_TIMER,
 				    t->tag, NULL, 0, t->id);
 			}
 		} else if (rv == SPRY_CONTINUE) {
@@ -780,7 +781,8 @@ spry_actor_await(
 	if (self == NULL || self != tls_self) {
 		return SPRY_ESTATE;
 	}
-	if (mb == NULL || (dir != SPRY_SELECT_SEND && dir != SPRY_SELECT_RECV)) {
+	if (mb == NULL ||
+	    (dir != SPRY_SELECT_SEND && dir != SPRY_SELECT_RECV)) {
 		return SPRY_EINVAL;
 	}
 	if ((t = spry__alloc(sizeof(*t))) == NULL) {
@@ -803,7 +805,8 @@ spry_actor_await(
 	 * ordered before this look): readiness that came first, or a hand-
 	 * over in flight that would not see the flag, fires no callback.
 	 */
-	if ((spry__mailbox_ready(mb, dir) || spry__mailbox_settling(mb, dir)) &&
+	if ((spry__mailbox_ready(mb, dir) ||
+	        spry__mailbox_settling(mb, dir)) &&
 	    spry__mailbox_wait_cancel(mb, dir, &t->w)) {
 		sig_deliver(self, &t->sig);
 	}
