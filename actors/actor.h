@@ -70,17 +70,16 @@ struct spry_actor {
 	spry_actor           *rprev;    /* registry link (shard lock) */
 	ck_stack_t            signals;  /* timer and DOWN notices (atomic) */
 	struct spry__monitor *monitors; /* who watches us (lock) */
-	struct spry__atimer  *timers;   /* our pending timers and awaits
-	                                   (own turn) */
-	spry__ctx_watch watch;          /* on ctx (ctx lock) */
-	uint32_t        sched;          /* notes since idle (atomic) */
-	uint32_t        pending;        /* SPRY__PEND_* (atomic) */
-	uint32_t        lock;           /* guards monitors, exited */
-	uint32_t        exited;         /* SPRY__ENDING, SPRY__DOWN (lock) */
-	int             reason;         /* exit reason once exited */
-	uint16_t        flags;          /* SPRY__AF_* (own turn) */
-	uint16_t        shard;          /* registry shard; fixed */
-	spry_mailbox    mb;             /* last: its ring follows */
+	struct spry__atimer  *timers;   /* pending timers, awaits (own turn) */
+	spry__ctx_watch       watch;    /* on ctx (ctx lock) */
+	uint32_t              sched;    /* notes since idle (atomic) */
+	uint32_t              pending;  /* SPRY__PEND_* (atomic) */
+	uint32_t              lock;     /* guards monitors, exited */
+	uint32_t              exited;   /* SPRY__ENDING, SPRY__DOWN (lock) */
+	int                   reason;   /* exit reason once exited */
+	uint16_t              flags;    /* SPRY__AF_* (own turn) */
+	uint16_t              shard;    /* registry shard; fixed */
+	spry_mailbox          mb;       /* last: its ring follows */
 };
 
 /* spry__actor_run runs one turn of a (called by the scheduler). */
