@@ -68,7 +68,7 @@ struct spry_actor {
 	spry_actor           *qnext;    /* global run queue link (sched) */
 	spry_actor           *rnext;    /* registry link (shard lock) */
 	spry_actor           *rprev;    /* registry link (shard lock) */
-	ck_stack_t            signals;  /* timer and DOWN notices (atomic) */
+	ck_stack_t            signals;  /* timers, awaits, DOWNs (atomic) */
 	struct spry__monitor *monitors; /* who watches us (lock) */
 	struct spry__atimer  *timers;   /* pending timers, awaits (own turn) */
 	spry__ctx_watch       watch;    /* on ctx (ctx lock) */
