@@ -16,84 +16,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A report from an actor: what happened, with two numbers. */
-typedef struct report {
-	int      what;
-	int      a;
-	uint64_t b;
-} report;
-
 enum { R_START = 1, R_MSG, R_TIMER, R_DOWN, R_CANCEL, R_EXIT, R_SELF };
-
-static spry_mailbox *reports;
-
-static void
-put(int what, int a, uint64_t b)
-{
-	report *r = malloc(sizeof(*r));
-
-	assert_non_null(r);
-	r->what = what;
-	r->a    = a;
-	r->b    = b;
-	/* Reports are few; the mailbox is big: never full. */
-	assert_int_equal(spry_mailbox_trysend(reports, r), 0);
-}
-
-/* Wait for the next report (hang guard: 20 s). */
-static report
-get(void)
-{
-	spry_ctx *ctx;
-	void     *item = NULL;
-	report    r;
-
-	assert_int_equal(spry_ctx_with_timeout(&ctx, NULL, SPRY_SEC(20)), 0);
-	spry_test_check(spry_mailbox_recv(ctx, reports, &item), 0);
-	spry_ctx_cancel(ctx);
-	spry_ctx_release(ctx);
-	r = *(report *)item;
-	free(item);
-	return r;
-}
 
 static void
 expect(int what, int a)
 {
-	report r = get();
+	spry_test_report r = spry_test_get();
 
 	assert_int_equal(r.what, what);
 	assert_int_equal(r.a, a);
-}
-
-static void
-free_report(void *item, void *arg)
-{
-	(void)arg;
-	free(item);
-}
-
-static int
-up(void **state)
-{
-	spry_mailbox_opts o = SPRY_MAILBOX_OPTS_INIT;
-
-	o.capacity   = 4096;
-	o.dispose_cb = free_report;
-	assert_int_equal(spry_mailbox_open_opts(&reports, &o), 0);
-	return spry_test_up(state);
-}
-
-static int
-down(void **state)
-{
-	int rv = spry_runtime_stop();
-
-	spry_mailbox_release(reports);
-	reports = NULL;
-	(void)state;
-	spry_test_assert_clean();
-	return rv;
 }
 
 /* A behavior that reports every event; a message of 0 makes it fail
@@ -104,8 +35,8 @@ reporter(spry_actor *self, const spry_event *ev, void *st)
 	(void)st;
 	switch (ev->type) {
 	case SPRY_EV_START:
-		put(R_START, 0, 0);
-		put(R_SELF, spry_actor_self() == self, 0);
+		spry_test_put(R_START, 0, 0);
+		spry_test_put(R_SELF, spry_actor_self() == self, 0);
 		return SPRY_CONTINUE;
 	case SPRY_EV_MSG:
 		if ((uintptr_t)ev->msg == 0) {
@@ -114,16 +45,16 @@ reporter(spry_actor *self, const spry_event *ev, void *st)
 		if ((uintptr_t)ev->msg == 1) {
 			return SPRY_EXIT_NORMAL;
 		}
-		put(R_MSG, (int)(uintptr_t)ev->msg, 0);
+		spry_test_put(R_MSG, (int)(uintptr_t)ev->msg, 0);
 		return SPRY_CONTINUE;
 	case SPRY_EV_TIMER:
-		put(R_TIMER, (int)(uintptr_t)ev->msg, ev->ref);
+		spry_test_put(R_TIMER, (int)(uintptr_t)ev->msg, ev->ref);
 		return SPRY_CONTINUE;
 	case SPRY_EV_DOWN:
-		put(R_DOWN, ev->reason, ev->ref);
+		spry_test_put(R_DOWN, ev->reason, ev->ref);
 		return SPRY_CONTINUE;
 	case SPRY_EV_CANCEL:
-		put(R_CANCEL, ev->reason, 0);
+		spry_test_put(R_CANCEL, ev->reason, 0);
 		return SPRY_CONTINUE;
 	}
 	return SPRY_EINTERNAL;
@@ -134,7 +65,7 @@ report_exit(spry_actor *self, int reason, void *st)
 {
 	(void)self;
 	(void)st;
-	put(R_EXIT, reason, 0);
+	spry_test_put(R_EXIT, reason, 0);
 }
 
 static spry_actor *
@@ -263,7 +194,7 @@ gated_counter(spry_actor *self, const spry_event *ev, void *st)
 		}
 	}
 	if (ev->type == SPRY_EV_MSG && ++seen == backlog) {
-		put(R_MSG, seen, 0);
+		spry_test_put(R_MSG, seen, 0);
 	}
 	return SPRY_CONTINUE;
 }
@@ -396,10 +327,10 @@ watcher(spry_actor *self, const spry_event *ev, void *st)
 		spry_actor *t = ev->msg;
 
 		spry_test_check(spry_actor_monitor(self, t, &ref), 0);
-		put(R_MSG, 0, ref);
+		spry_test_put(R_MSG, 0, ref);
 		spry_actor_release(t);
 	} else if (ev->type == SPRY_EV_DOWN) {
-		put(R_DOWN, ev->reason, ev->ref);
+		spry_test_put(R_DOWN, ev->reason, ev->ref);
 		assert_non_null(ev->actor);
 	}
 	return SPRY_CONTINUE;
@@ -408,9 +339,9 @@ watcher(spry_actor *self, const spry_event *ev, void *st)
 static void
 test_monitor_delivers_one_down_per_monitor(void **state)
 {
-	spry_actor_opts o = SPRY_ACTOR_OPTS_INIT;
-	spry_actor     *w, *t;
-	report          r1, r2, d1, d2;
+	spry_actor_opts  o = SPRY_ACTOR_OPTS_INIT;
+	spry_actor      *w, *t;
+	spry_test_report r1, r2, d1, d2;
 
 	(void)state;
 	o.behavior = watcher;
@@ -420,15 +351,15 @@ test_monitor_delivers_one_down_per_monitor(void **state)
 	expect(R_SELF, 1);
 	spry_actor_hold(t);
 	spry_test_check(spry_actor_send(w, t), 0);
-	r1 = get();
+	r1 = spry_test_get();
 	spry_actor_hold(t);
 	spry_test_check(spry_actor_send(w, t), 0);
-	r2 = get();
+	r2 = spry_test_get();
 	assert_int_not_equal(r1.b, r2.b);
 	spry_test_check(spry_actor_send(t, (void *)(uintptr_t)0), 0);
 	expect(R_EXIT, SPRY_EPROTO);
-	d1 = get();
-	d2 = get();
+	d1 = spry_test_get();
+	d2 = spry_test_get();
 	assert_int_equal(d1.what, R_DOWN);
 	assert_int_equal(d2.what, R_DOWN);
 	assert_int_equal(d1.a, SPRY_EPROTO);
@@ -438,8 +369,8 @@ test_monitor_delivers_one_down_per_monitor(void **state)
 	/* Monitoring an ended actor notifies at once. */
 	spry_actor_hold(t);
 	spry_test_check(spry_actor_send(w, t), 0);
-	r1 = get();
-	d1 = get();
+	r1 = spry_test_get();
+	d1 = spry_test_get();
 	assert_int_equal(d1.what, R_DOWN);
 	assert_int_equal(d1.b, r1.b);
 	spry_actor_stop(w);
@@ -457,7 +388,7 @@ test_demonitor_removes_the_notice(void **state)
 
 	(void)state;
 	for (int i = 0; i < 4; i++) {
-		(void)get(); /* two STARTs, two SELFs */
+		(void)spry_test_get(); /* two STARTs, two SELFs */
 	}
 	spry_test_check(spry_actor_monitor(w, t, &ref), 0);
 	spry_test_check(spry_actor_monitor(w, t, &ref2), 0);
@@ -467,7 +398,8 @@ test_demonitor_removes_the_notice(void **state)
 	expect(R_CANCEL, SPRY_ECANCELED);
 	expect(R_EXIT, SPRY_EXIT_SHUTDOWN);
 	{
-		report d = get(); /* only the second monitor fires */
+		spry_test_report d =
+		    spry_test_get(); /* only the second monitor fires */
 
 		assert_int_equal(d.what, R_DOWN);
 		assert_int_equal(d.b, ref2);
@@ -496,9 +428,9 @@ timers(spry_actor *self, const spry_event *ev, void *st)
 		    0);
 		spry_test_check(spry_actor_cancel_timer(self, a), 0);
 		spry_test_check(spry_actor_cancel_timer(self, a), SPRY_ENOENT);
-		put(R_START, 0, b);
+		spry_test_put(R_START, 0, b);
 	} else if (ev->type == SPRY_EV_TIMER) {
-		put(R_TIMER, (int)(uintptr_t)ev->msg, ev->ref);
+		spry_test_put(R_TIMER, (int)(uintptr_t)ev->msg, ev->ref);
 		return SPRY_EXIT_NORMAL;
 	}
 	return SPRY_CONTINUE;
@@ -507,15 +439,15 @@ timers(spry_actor *self, const spry_event *ev, void *st)
 static void
 test_timer_fires_with_tag_and_canceled_timer_never_does(void **state)
 {
-	spry_actor_opts o = SPRY_ACTOR_OPTS_INIT;
-	spry_actor     *a;
-	report          s, t;
+	spry_actor_opts  o = SPRY_ACTOR_OPTS_INIT;
+	spry_actor      *a;
+	spry_test_report s, t;
 
 	(void)state;
 	o.behavior = timers;
 	spry_test_check(spry_actor_spawn(&a, &o), 0);
-	s = get();
-	t = get();
+	s = spry_test_get();
+	t = spry_test_get();
 	assert_int_equal(t.what, R_TIMER);
 	assert_int_equal(t.a, 22);
 	assert_int_equal(t.b, s.b);
@@ -654,7 +586,7 @@ pingpong(spry_actor *self, const spry_event *ev, void *st)
 	}
 	n = (uintptr_t)ev->msg;
 	if (n == 0) {
-		put(R_MSG, (int)me, 0);
+		spry_test_put(R_MSG, (int)me, 0);
 		return SPRY_EXIT_NORMAL;
 	}
 	spry_test_check(spry_actor_send(other, (void *)(n - 1)), 0);
@@ -697,7 +629,7 @@ ring_member(spry_actor *self, const spry_event *ev, void *st)
 	}
 	hops = (uintptr_t)ev->msg;
 	if (hops == 0) {
-		put(R_MSG, (int)i, 0);
+		spry_test_put(R_MSG, (int)i, 0);
 		return SPRY_CONTINUE;
 	}
 	spry_test_check(
@@ -748,7 +680,7 @@ static void
 sky_reply(sky *s, uint64_t v)
 {
 	if (s->parent == NULL) {
-		put(R_MSG, 0, v);
+		spry_test_put(R_MSG, 0, v);
 	} else {
 		spry_test_check(spry_actor_send(s->parent, (void *)v), 0);
 		spry_actor_release(s->parent);
@@ -794,9 +726,9 @@ sky_node(spry_actor *self, const spry_event *ev, void *st)
 static void
 test_skynet_of_real_actors_sums_correctly(void **state)
 {
-	spry_actor_opts o    = SPRY_ACTOR_OPTS_INIT;
-	sky            *root = calloc(1, sizeof(*root));
-	report          r;
+	spry_actor_opts  o    = SPRY_ACTOR_OPTS_INIT;
+	sky             *root = calloc(1, sizeof(*root));
+	spry_test_report r;
 
 	(void)state;
 	assert_non_null(root);
@@ -805,7 +737,7 @@ test_skynet_of_real_actors_sums_correctly(void **state)
 	o.state    = root;
 	o.exit_cb  = sky_free;
 	spry_test_check(spry_actor_spawn(NULL, &o), 0);
-	r = get();
+	r = spry_test_get();
 	assert_int_equal(r.b, 10000ULL * 9999 / 2);
 }
 
@@ -814,44 +746,57 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(
-	        test_start_comes_first_then_messages_in_order, up, down),
+	        test_start_comes_first_then_messages_in_order,
+	        spry_test_up_reports, spry_test_down_reports),
 	    cmocka_unit_test_setup_teardown(
-	        test_failure_code_is_the_exit_reason_and_sends_then_fail, up,
-	        down),
+	        test_failure_code_is_the_exit_reason_and_sends_then_fail,
+	        spry_test_up_reports, spry_test_down_reports),
 	    cmocka_unit_test_setup_teardown(
-	        test_full_mailbox_gives_eagain_and_blocking_send_waits, up,
-	        down),
+	        test_full_mailbox_gives_eagain_and_blocking_send_waits,
+	        spry_test_up_reports, spry_test_down_reports),
 	    cmocka_unit_test_setup_teardown(
-	        test_backlog_beyond_a_batch_is_all_delivered, up, down),
+	        test_backlog_beyond_a_batch_is_all_delivered,
+	        spry_test_up_reports, spry_test_down_reports),
 	    cmocka_unit_test_setup_teardown(
-	        test_ctx_cancel_delivers_cancel_then_shutdown, up, down),
+	        test_ctx_cancel_delivers_cancel_then_shutdown,
+	        spry_test_up_reports, spry_test_down_reports),
 	    cmocka_unit_test_setup_teardown(
-	        test_ctx_deadline_delivers_cancel_with_timedout, up, down),
+	        test_ctx_deadline_delivers_cancel_with_timedout,
+	        spry_test_up_reports, spry_test_down_reports),
 	    cmocka_unit_test_setup_teardown(
-	        test_spawn_under_ended_ctx_starts_then_cancels, up, down),
+	        test_spawn_under_ended_ctx_starts_then_cancels,
+	        spry_test_up_reports, spry_test_down_reports),
 	    cmocka_unit_test_setup_teardown(
-	        test_stop_cancels_and_kill_skips_the_behavior, up, down),
+	        test_stop_cancels_and_kill_skips_the_behavior,
+	        spry_test_up_reports, spry_test_down_reports),
 	    cmocka_unit_test_setup_teardown(
-	        test_monitor_delivers_one_down_per_monitor, up, down),
+	        test_monitor_delivers_one_down_per_monitor,
+	        spry_test_up_reports, spry_test_down_reports),
+	    cmocka_unit_test_setup_teardown(test_demonitor_removes_the_notice,
+	        spry_test_up_reports, spry_test_down_reports),
 	    cmocka_unit_test_setup_teardown(
-	        test_demonitor_removes_the_notice, up, down),
+	        test_timer_fires_with_tag_and_canceled_timer_never_does,
+	        spry_test_up_reports, spry_test_down_reports),
 	    cmocka_unit_test_setup_teardown(
-	        test_timer_fires_with_tag_and_canceled_timer_never_does, up,
-	        down),
+	        test_pending_timers_die_with_their_actor, spry_test_up_reports,
+	        spry_test_down_reports),
 	    cmocka_unit_test_setup_teardown(
-	        test_pending_timers_die_with_their_actor, up, down),
+	        test_leftover_messages_are_disposed, spry_test_up_reports,
+	        spry_test_down_reports),
 	    cmocka_unit_test_setup_teardown(
-	        test_leftover_messages_are_disposed, up, down),
+	        test_wait_times_out_and_is_refused_in_actor_code,
+	        spry_test_up_reports, spry_test_down_reports),
+	    cmocka_unit_test_setup_teardown(test_spawn_rejects_bad_options,
+	        spry_test_up_reports, spry_test_down_reports),
 	    cmocka_unit_test_setup_teardown(
-	        test_wait_times_out_and_is_refused_in_actor_code, up, down),
+	        test_pingpong_hands_a_counter_back_and_forth,
+	        spry_test_up_reports, spry_test_down_reports),
 	    cmocka_unit_test_setup_teardown(
-	        test_spawn_rejects_bad_options, up, down),
+	        test_token_ring_visits_every_member_in_order,
+	        spry_test_up_reports, spry_test_down_reports),
 	    cmocka_unit_test_setup_teardown(
-	        test_pingpong_hands_a_counter_back_and_forth, up, down),
-	    cmocka_unit_test_setup_teardown(
-	        test_token_ring_visits_every_member_in_order, up, down),
-	    cmocka_unit_test_setup_teardown(
-	        test_skynet_of_real_actors_sums_correctly, up, down),
+	        test_skynet_of_real_actors_sums_correctly,
+	        spry_test_up_reports, spry_test_down_reports),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,75 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A report from an actor: what happened, a result and a number. */
-typedef struct report {
-	int      what;
-	int      rv;
-	uint64_t n;
-} report;
-
 enum { R_START = 1, R_READY, R_DONE };
-
-static spry_mailbox *reports;
-
-static void
-put(int what, int rv, uint64_t n)
-{
-	report *r = malloc(sizeof(*r));
-
-	assert_non_null(r);
-	r->what = what;
-	r->rv   = rv;
-	r->n    = n;
-	assert_int_equal(spry_mailbox_trysend(reports, r), 0);
-}
-
-/* Wait for the next report (hang guard: 20 s). */
-static report
-get(void)
-{
-	spry_ctx *ctx;
-	void     *item = NULL;
-	report    r;
-
-	assert_int_equal(spry_ctx_with_timeout(&ctx, NULL, SPRY_SEC(20)), 0);
-	spry_test_check(spry_mailbox_recv(ctx, reports, &item), 0);
-	spry_ctx_cancel(ctx);
-	spry_ctx_release(ctx);
-	r = *(report *)item;
-	free(item);
-	return r;
-}
-
-static void
-free_report(void *item, void *arg)
-{
-	(void)arg;
-	free(item);
-}
-
-static int
-up(void **state)
-{
-	spry_mailbox_opts o = SPRY_MAILBOX_OPTS_INIT;
-
-	o.capacity   = 1024;
-	o.dispose_cb = free_report;
-	assert_int_equal(spry_mailbox_open_opts(&reports, &o), 0);
-	return spry_test_up(state);
-}
-
-static int
-down(void **state)
-{
-	int rv = spry_runtime_stop();
-
-	spry_mailbox_release(reports);
-	reports = NULL;
-	(void)state;
-	spry_test_assert_clean();
-	return rv;
-}
 
 /* What a one-shot awaiter does, set before it is spawned. */
 struct one {
@@ -99,7 +31,7 @@ struct one {
 /*
  * On START: try the operation; on SPRY_EAGAIN await mb (tag 2) and report
  * R_START with the id. On READY: report the tag and id, try again and
- * report R_DONE with the result (for a receive, the item in n).
+ * report R_DONE with the result (for a receive, the item in b).
  */
 static int
 one_try(struct one *o)
@@ -111,7 +43,7 @@ one_try(struct one *o)
 		return spry_mailbox_trysend(o->mb, spry_test_item(77));
 	}
 	if ((rv = spry_mailbox_tryrecv(o->mb, &item)) == 0) {
-		put(R_DONE, 0, (uintptr_t)item);
+		spry_test_put(R_DONE, 0, (uintptr_t)item);
 		return 0;
 	}
 	return rv;
@@ -144,12 +76,12 @@ one(spry_actor *self, const spry_event *ev, void *st)
 			                    spry_test_item(2), &o->id),
 			    0);
 		}
-		put(R_START, rv, o->id);
+		spry_test_put(R_START, rv, o->id);
 	} else if (ev->type == SPRY_EV_READY) {
-		put(R_READY, (int)(uintptr_t)ev->msg, ev->ref);
+		spry_test_put(R_READY, (int)(uintptr_t)ev->msg, ev->ref);
 		rv = one_try(o);
 		if (o->dir == SPRY_SELECT_SEND || rv != 0) {
-			put(R_DONE, rv, 0);
+			spry_test_put(R_DONE, rv, 0);
 		}
 	}
 	return SPRY_CONTINUE;
@@ -192,30 +124,30 @@ box_with(int n)
 static void
 expect_ready(uint64_t id)
 {
-	report r = get();
+	spry_test_report r = spry_test_get();
 
 	assert_int_equal(r.what, R_READY);
-	assert_int_equal(r.rv, 2); /* the tag */
-	assert_int_equal(r.n, id);
+	assert_int_equal(r.a, 2); /* the tag */
+	assert_int_equal(r.b, id);
 }
 
 static void
 test_await_send_fires_when_room_comes(void **state)
 {
-	struct one  o = {.mb = box_with(2), .dir = SPRY_SELECT_SEND};
-	spry_actor *a = spawn_one(&o);
-	report      r = get();
-	void       *item;
+	struct one       o = {.mb = box_with(2), .dir = SPRY_SELECT_SEND};
+	spry_actor      *a = spawn_one(&o);
+	spry_test_report r = spry_test_get();
+	void            *item;
 
 	(void)state;
 	assert_int_equal(r.what, R_START);
-	assert_int_equal(r.rv, SPRY_EAGAIN); /* full: it awaits */
+	assert_int_equal(r.a, SPRY_EAGAIN); /* full: it awaits */
 	spry_test_check(spry_mailbox_tryrecv(o.mb, &item), 0);
 	assert_ptr_equal(item, spry_test_item(1));
-	expect_ready(r.n);
-	r = get();
+	expect_ready(r.b);
+	r = spry_test_get();
 	assert_int_equal(r.what, R_DONE);
-	assert_int_equal(r.rv, 0); /* the room was there: its send went in */
+	assert_int_equal(r.a, 0); /* the room was there: its send went in */
 	spry_test_check(spry_mailbox_tryrecv(o.mb, &item), 0);
 	assert_ptr_equal(item, spry_test_item(2));
 	spry_test_check(spry_mailbox_tryrecv(o.mb, &item), 0);
@@ -227,18 +159,18 @@ test_await_send_fires_when_room_comes(void **state)
 static void
 test_await_recv_fires_when_an_item_comes(void **state)
 {
-	struct one  o = {.mb = box_with(0), .dir = SPRY_SELECT_RECV};
-	spry_actor *a = spawn_one(&o);
-	report      r = get();
+	struct one       o = {.mb = box_with(0), .dir = SPRY_SELECT_RECV};
+	spry_actor      *a = spawn_one(&o);
+	spry_test_report r = spry_test_get();
 
 	(void)state;
 	assert_int_equal(r.what, R_START);
-	assert_int_equal(r.rv, SPRY_EAGAIN); /* empty: it awaits */
+	assert_int_equal(r.a, SPRY_EAGAIN); /* empty: it awaits */
 	spry_test_check(spry_mailbox_trysend(o.mb, spry_test_item(5)), 0);
-	expect_ready(r.n);
-	r = get();
+	expect_ready(r.b);
+	r = spry_test_get();
 	assert_int_equal(r.what, R_DONE);
-	assert_int_equal(r.n, 5);
+	assert_int_equal(r.b, 5);
 	end_one(a);
 	spry_mailbox_release(o.mb);
 }
@@ -253,9 +185,9 @@ early(spry_actor *self, const spry_event *ev, void *st)
 		spry_test_check(
 		    spry_actor_await(self, st, SPRY_SELECT_SEND, NULL, &id),
 		    0);
-		put(R_START, 0, id);
+		spry_test_put(R_START, 0, id);
 	} else if (ev->type == SPRY_EV_READY) {
-		put(R_READY, 0, ev->ref);
+		spry_test_put(R_READY, 0, ev->ref);
 	}
 	return SPRY_CONTINUE;
 }
@@ -263,20 +195,20 @@ early(spry_actor *self, const spry_event *ev, void *st)
 static void
 test_await_on_a_ready_mailbox_fires_at_once(void **state)
 {
-	spry_actor_opts opts = SPRY_ACTOR_OPTS_INIT;
-	spry_mailbox   *mb   = box_with(1); /* room for one more */
-	spry_actor     *a;
-	report          r, s;
+	spry_actor_opts  opts = SPRY_ACTOR_OPTS_INIT;
+	spry_mailbox    *mb   = box_with(1); /* room for one more */
+	spry_actor      *a;
+	spry_test_report r, s;
 
 	(void)state;
 	opts.behavior = early;
 	opts.state    = mb;
 	spry_test_check(spry_actor_spawn(&a, &opts), 0);
-	r = get();
-	s = get();
+	r = spry_test_get();
+	s = spry_test_get();
 	assert_int_equal(r.what, R_START);
 	assert_int_equal(s.what, R_READY);
-	assert_int_equal(s.n, r.n);
+	assert_int_equal(s.b, r.b);
 	assert_int_equal(spry_test_waiters(mb, SPRY_SELECT_SEND), 0);
 	end_one(a);
 	spry_mailbox_release(mb);
@@ -285,17 +217,17 @@ test_await_on_a_ready_mailbox_fires_at_once(void **state)
 static void
 test_await_fires_on_close(void **state)
 {
-	struct one  o = {.mb = box_with(2), .dir = SPRY_SELECT_SEND};
-	spry_actor *a = spawn_one(&o);
-	report      r = get();
+	struct one       o = {.mb = box_with(2), .dir = SPRY_SELECT_SEND};
+	spry_actor      *a = spawn_one(&o);
+	spry_test_report r = spry_test_get();
 
 	(void)state;
-	assert_int_equal(r.rv, SPRY_EAGAIN);
+	assert_int_equal(r.a, SPRY_EAGAIN);
 	spry_mailbox_close(o.mb);
-	expect_ready(r.n);
-	r = get();
+	expect_ready(r.b);
+	r = spry_test_get();
 	assert_int_equal(r.what, R_DONE);
-	assert_int_equal(r.rv, SPRY_ECLOSED);
+	assert_int_equal(r.a, SPRY_ECLOSED);
 	end_one(a);
 	spry_mailbox_release(o.mb);
 }
@@ -305,31 +237,31 @@ test_canceled_await_never_fires(void **state)
 {
 	struct one o = {
 	    .mb = box_with(2), .dir = SPRY_SELECT_SEND, .cancel = true};
-	spry_actor *a = spawn_one(&o);
-	report      r = get();
-	void       *item;
+	spry_actor      *a = spawn_one(&o);
+	spry_test_report r = spry_test_get();
+	void            *item;
 
 	(void)state;
-	assert_int_equal(r.rv, SPRY_EAGAIN);
+	assert_int_equal(r.a, SPRY_EAGAIN);
 	spry_test_check(spry_mailbox_tryrecv(o.mb, &item), 0);
-	expect_ready(r.n); /* tag 2: the canceled await (tag 1) stays quiet */
-	r = get();
-	assert_int_equal(r.rv, 0);
+	expect_ready(r.b); /* tag 2: the canceled await (tag 1) stays quiet */
+	r = spry_test_get();
+	assert_int_equal(r.a, 0);
 	end_one(a);
 	/* Everything the actor reported came before it ended. */
-	assert_int_equal(spry_mailbox_len(reports), 0);
+	assert_int_equal(spry_test_reports_queued(), 0);
 	spry_mailbox_release(o.mb);
 }
 
 static void
 test_pending_awaits_die_with_their_actor(void **state)
 {
-	struct one  o = {.mb = box_with(0), .dir = SPRY_SELECT_RECV};
-	spry_actor *a = spawn_one(&o);
-	report      r = get();
+	struct one       o = {.mb = box_with(0), .dir = SPRY_SELECT_RECV};
+	spry_actor      *a = spawn_one(&o);
+	spry_test_report r = spry_test_get();
 
 	(void)state;
-	assert_int_equal(r.rv, SPRY_EAGAIN);
+	assert_int_equal(r.a, SPRY_EAGAIN);
 	assert_int_equal(spry_test_waiters(o.mb, SPRY_SELECT_RECV), 1);
 	end_one(a);
 	assert_int_equal(spry_test_waiters(o.mb, SPRY_SELECT_RECV), 0);
@@ -344,7 +276,7 @@ test_await_is_refused_outside_the_behavior(void **state)
 	spry_actor *a = spawn_one(&o);
 
 	(void)state;
-	(void)get();
+	(void)spry_test_get();
 	spry_test_check(
 	    spry_actor_await(a, o.mb, SPRY_SELECT_RECV, NULL, NULL),
 	    SPRY_ESTATE);
@@ -394,18 +326,18 @@ produce(spry_actor *self, const spry_event *ev, void *st)
 		}
 		spry_test_check(rv, 0);
 	}
-	put(R_DONE, 0, p->awaits);
+	spry_test_put(R_DONE, 0, p->awaits);
 	return SPRY_EXIT_NORMAL;
 }
 
 static void
 test_an_actor_streams_through_a_full_mailbox(void **state)
 {
-	spry_actor_opts opts = SPRY_ACTOR_OPTS_INIT;
-	struct producer p    = {.next = 1};
-	spry_actor     *a;
-	spry_ctx       *ctx;
-	report          r;
+	spry_actor_opts  opts = SPRY_ACTOR_OPTS_INIT;
+	struct producer  p    = {.next = 1};
+	spry_actor      *a;
+	spry_ctx        *ctx;
+	spry_test_report r;
 
 	(void)state;
 	spry_test_check(spry_mailbox_open(&p.mb, 2), 0);
@@ -421,9 +353,9 @@ test_an_actor_streams_through_a_full_mailbox(void **state)
 	}
 	spry_ctx_cancel(ctx);
 	spry_ctx_release(ctx);
-	r = get();
+	r = spry_test_get();
 	assert_int_equal(r.what, R_DONE);
-	assert_true(r.n > 0); /* it did wait for room */
+	assert_true(r.b > 0); /* it did wait for room */
 	spry_test_check(spry_actor_wait(NULL, a, NULL), 0);
 	spry_actor_release(a);
 	spry_mailbox_release(p.mb);
@@ -439,7 +371,7 @@ test_an_actor_streams_through_a_full_socket_sendbox(void **state)
 	spry_socket     *push, *pull;
 	spry_actor      *a;
 	spry_ctx        *ctx;
-	report           r;
+	spry_test_report r;
 
 	(void)state;
 	so.sendbuf = 2;
@@ -460,7 +392,7 @@ test_an_actor_streams_through_a_full_socket_sendbox(void **state)
 	}
 	spry_ctx_cancel(ctx);
 	spry_ctx_release(ctx);
-	r = get();
+	r = spry_test_get();
 	assert_int_equal(r.what, R_DONE);
 	spry_test_check(spry_actor_wait(NULL, a, NULL), 0);
 	spry_actor_release(a);
@@ -614,25 +546,33 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(
-	        test_await_send_fires_when_room_comes, up, down),
+	        test_await_send_fires_when_room_comes, spry_test_up_reports,
+	        spry_test_down_reports),
 	    cmocka_unit_test_setup_teardown(
-	        test_await_recv_fires_when_an_item_comes, up, down),
+	        test_await_recv_fires_when_an_item_comes, spry_test_up_reports,
+	        spry_test_down_reports),
 	    cmocka_unit_test_setup_teardown(
-	        test_await_on_a_ready_mailbox_fires_at_once, up, down),
+	        test_await_on_a_ready_mailbox_fires_at_once,
+	        spry_test_up_reports, spry_test_down_reports),
+	    cmocka_unit_test_setup_teardown(test_await_fires_on_close,
+	        spry_test_up_reports, spry_test_down_reports),
+	    cmocka_unit_test_setup_teardown(test_canceled_await_never_fires,
+	        spry_test_up_reports, spry_test_down_reports),
 	    cmocka_unit_test_setup_teardown(
-	        test_await_fires_on_close, up, down),
+	        test_pending_awaits_die_with_their_actor, spry_test_up_reports,
+	        spry_test_down_reports),
 	    cmocka_unit_test_setup_teardown(
-	        test_canceled_await_never_fires, up, down),
+	        test_await_is_refused_outside_the_behavior,
+	        spry_test_up_reports, spry_test_down_reports),
 	    cmocka_unit_test_setup_teardown(
-	        test_pending_awaits_die_with_their_actor, up, down),
+	        test_an_actor_streams_through_a_full_mailbox,
+	        spry_test_up_reports, spry_test_down_reports),
 	    cmocka_unit_test_setup_teardown(
-	        test_await_is_refused_outside_the_behavior, up, down),
+	        test_an_actor_streams_through_a_full_socket_sendbox,
+	        spry_test_up_reports, spry_test_down_reports),
 	    cmocka_unit_test_setup_teardown(
-	        test_an_actor_streams_through_a_full_mailbox, up, down),
-	    cmocka_unit_test_setup_teardown(
-	        test_an_actor_streams_through_a_full_socket_sendbox, up, down),
-	    cmocka_unit_test_setup_teardown(
-	        test_rep_workers_hold_replies_until_there_is_room, up, down),
+	        test_rep_workers_hold_replies_until_there_is_room,
+	        spry_test_up_reports, spry_test_down_reports),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
 
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 /*
  * Line-buffered output, so that a test killed for hanging still shows the
@@ -117,4 +118,74 @@ spry_test_u32_val(spry_msg *m)
 	assert_int_equal(spry_msg_trim_u32(m, &v), 0);
 	spry_msg_free(m);
 	return v;
+}
+
+/* ---- reports ------------------------------------------------------------ */
+
+static spry_mailbox *reports;
+
+static void
+report_free(void *item, void *arg)
+{
+	(void)arg;
+	free(item);
+}
+
+int
+spry_test_up_reports(void **state)
+{
+	spry_mailbox_opts o = SPRY_MAILBOX_OPTS_INIT;
+
+	o.capacity   = 4096;
+	o.dispose_cb = report_free;
+	assert_int_equal(spry_mailbox_open_opts(&reports, &o), 0);
+	return spry_test_up(state);
+}
+
+int
+spry_test_down_reports(void **state)
+{
+	(void)state;
+	if (spry_runtime_stop() != 0) {
+		return -1;
+	}
+	spry_mailbox_release(reports); /* leftovers go to report_free */
+	reports = NULL;
+	spry_test_report_rescues();
+	spry_test_assert_clean();
+	return 0;
+}
+
+void
+spry_test_put(int what, int a, uint64_t b)
+{
+	spry_test_report *r = malloc(sizeof(*r));
+
+	assert_non_null(r);
+	r->what = what;
+	r->a    = a;
+	r->b    = b;
+	assert_int_equal(spry_mailbox_trysend(reports, r), 0);
+}
+
+spry_test_report
+spry_test_get(void)
+{
+	spry_test_report r;
+	spry_ctx        *ctx;
+	void            *item = NULL;
+
+	assert_int_equal(spry_ctx_with_timeout(&ctx, NULL, SPRY_SEC(20)), 0);
+	spry_test_check(spry_mailbox_recv(ctx, reports, &item), 0);
+	spry_ctx_cancel(ctx);
+	spry_ctx_release(ctx);
+	r = *(spry_test_report *)item;
+	free(item);
+	return r;
+}
+
+size_t
+spry_test_reports_queued(void)
+{
+	return spry_mailbox_len(reports);
 }

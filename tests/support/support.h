@@ -25,6 +25,26 @@ int spry_test_up(void **state);
 int spry_test_down(void **state);
 
 /*
+ * Reports: what actors tell the test thread, through one mailbox (deep
+ * enough that a put never finds it full). spry_test_up_reports and
+ * spry_test_down_reports are spry_test_up and spry_test_down that also
+ * open it and free what is left in it. spry_test_put from any thread or
+ * actor; spry_test_get waits for the next report, at most 20 s (a guard
+ * against hangs: nothing asserts a duration).
+ */
+typedef struct spry_test_report {
+	int      what; /* the test's own code for what happened */
+	int      a;    /* a small number: a result, a tag */
+	uint64_t b;    /* a large one: an id, a count */
+} spry_test_report;
+
+int              spry_test_up_reports(void **state);
+int              spry_test_down_reports(void **state);
+void             spry_test_put(int what, int a, uint64_t b);
+spry_test_report spry_test_get(void);
+size_t           spry_test_reports_queued(void);
+
+/*
  * spry_test_report_rescues prints how many parked selects had to rescue
  * themselves (spry__select_rescues) so far, if any: lost or late wakes.
  */
