@@ -406,17 +406,19 @@ actor_signals(spry_actor *a)
 	while (s != NULL) {
 		spry__sig *next = (spry__sig *)s->entry.next;
 
-		if (rv == SPRY_CONTINUE && s->type == SIG_TIMER) {
+		if (s->type == SIG_TIMER) {
 			struct spry__atimer  *t  = (struct spry__atimer *)s;
 			struct spry__atimer **pp = &a->timers;
 
+			/* Off the pending list even when dropped: the exit
+			   sweeps that list. */
 			while (*pp != NULL && *pp != t) {
 				pp = &(*pp)->next;
 			}
 			if (*pp != NULL) {
 				*pp = t->next;
 			}
-			if (!t->canceled) {
+			if (rv == SPRY_CONTINUE && !t->canceled) {
 				rv = actor_call(a,
 				    t->mb != NULL ? SPRY_EV_READY :
 				                    SPRY_EV_TIMER,

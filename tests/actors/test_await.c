@@ -285,6 +285,47 @@ test_await_is_refused_outside_the_behavior(void **state)
 	spry_mailbox_release(o.mb);
 }
 
+/*
+ * Two awaits, both ready at once, so both notices are queued before the
+ * next turn; the behavior ends on the first. The second is dropped, and
+ * must leave the actor's pending list as it goes: the exit sweeps that
+ * list (ASan would catch a record freed but still listed).
+ */
+static int
+end_on_first(spry_actor *self, const spry_event *ev, void *st)
+{
+	if (ev->type == SPRY_EV_START) {
+		spry_test_check(
+		    spry_actor_await(self, st, SPRY_SELECT_SEND, NULL, NULL),
+		    0);
+		spry_test_check(
+		    spry_actor_await(self, st, SPRY_SELECT_SEND, NULL, NULL),
+		    0);
+	} else if (ev->type == SPRY_EV_READY) {
+		spry_test_put(R_READY, 0, ev->ref);
+		return SPRY_EXIT_NORMAL;
+	}
+	return SPRY_CONTINUE;
+}
+
+static void
+test_ending_on_one_notice_drops_the_others_once(void **state)
+{
+	spry_actor_opts opts = SPRY_ACTOR_OPTS_INIT;
+	spry_mailbox   *mb   = box_with(0);
+	spry_actor     *a;
+
+	(void)state;
+	opts.behavior = end_on_first;
+	opts.state    = mb;
+	spry_test_check(spry_actor_spawn(&a, &opts), 0);
+	assert_int_equal(spry_test_get().what, R_READY);
+	spry_test_check(spry_actor_wait(NULL, a, NULL), 0);
+	assert_int_equal(spry_test_reports_queued(), 0); /* only one */
+	spry_actor_release(a);
+	spry_mailbox_release(mb);
+}
+
 /* ---- streaming through a full mailbox ---------------------------------- */
 
 #define STREAM_N 20000
@@ -563,6 +604,9 @@ main(void)
 	        spry_test_down_reports),
 	    cmocka_unit_test_setup_teardown(
 	        test_await_is_refused_outside_the_behavior,
+	        spry_test_up_reports, spry_test_down_reports),
+	    cmocka_unit_test_setup_teardown(
+	        test_ending_on_one_notice_drops_the_others_once,
 	        spry_test_up_reports, spry_test_down_reports),
 	    cmocka_unit_test_setup_teardown(
 	        test_an_actor_streams_through_a_full_mailbox,
