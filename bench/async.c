@@ -64,7 +64,7 @@
  * cache lines the consumer takes back; a bare chan's consumer does
  * nothing per message, drains the chan at once and sleeps through the
  * next burst, so its sends stay in one cache (18 ns a send on the test
- * machine, 55 to 75 ns with the pump). So async_send compares like
+ * machine, 40 to 80 ns with the pump). So async_send compares like
  * with like, spry's socket against the seed's; the _chan lines keep
  * the bare comparison in view.
  *
