@@ -28,11 +28,7 @@ struct one {
 	uint64_t      id;     /* the await's id (its own turns) */
 };
 
-/*
- * On START: try the operation; on SPRY_EAGAIN await mb (tag 2) and report
- * R_START with the id. On READY: report the tag and id, try again and
- * report R_DONE with the result (for a receive, the item in b).
- */
+/* Try o's operation once; a receive that takes an item reports it. */
 static int
 one_try(struct one *o)
 {
@@ -49,6 +45,11 @@ one_try(struct one *o)
 	return rv;
 }
 
+/*
+ * On START: try the operation; on SPRY_EAGAIN await mb (tag 2) and report
+ * R_START with the id. On READY: report the tag and id, try again and
+ * report R_DONE with the result (for a receive, the item in b).
+ */
 static int
 one(spry_actor *self, const spry_event *ev, void *st)
 {
