@@ -801,14 +801,8 @@ spry_actor_await(
 	t->id        = spry__faa(&next_id, 1);
 	t->next      = self->timers;
 	self->timers = t;
-	(void)spry__mailbox_wait_add(mb, dir, &t->w);
-	/*
-	 * Look again now that the waiter is linked (the flag it raised is
-	 * ordered before this look): readiness that came first, or a hand-
-	 * over in flight that would not see the flag, fires no callback.
-	 */
-	if ((spry__mailbox_ready(mb, dir) ||
-	        spry__mailbox_settling(mb, dir)) &&
+	/* Ready already: whoever unlinks the waiter delivers, once. */
+	if (spry__mailbox_wait_arm(mb, dir, &t->w) &&
 	    spry__mailbox_wait_cancel(mb, dir, &t->w)) {
 		sig_deliver(self, &t->sig);
 	}

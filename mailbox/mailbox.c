@@ -599,6 +599,13 @@ spry__mailbox_wait_add(spry_mailbox *mb, int dir, spry__waiter *w)
 	return 0;
 }
 
+bool
+spry__mailbox_wait_arm(spry_mailbox *mb, int dir, spry__waiter *w)
+{
+	(void)spry__mailbox_wait_add(mb, dir, w);
+	return spry__mailbox_ready(mb, dir) || spry__mailbox_settling(mb, dir);
+}
+
 /* Unlink w if linked; whether it was, and whether dir was ready then. */
 static bool
 mb_wait_unlink(spry_mailbox *mb, int dir, spry__waiter *w, bool *stranded)

@@ -213,6 +213,15 @@ int spry__mailbox_wait_fd(
 int spry__mailbox_wait_add(spry_mailbox *mb, int dir, spry__waiter *w);
 
 /*
+ * spry__mailbox_wait_arm links a callback waiter w for direction dir and
+ * looks again: true when dir may be ready already (ready, or settling:
+ * a hand-over in flight that would not see w's flag), in which case no
+ * callback may come for it and the caller must act itself. w stays
+ * linked either way.
+ */
+bool spry__mailbox_wait_arm(spry_mailbox *mb, int dir, spry__waiter *w);
+
+/*
  * spry__mailbox_wait_del unlinks w if it is still linked, and tells
  * whether w was stranded: still linked although direction dir was ready.
  * A send or receive that owes a wake makes its slot ready and fires in

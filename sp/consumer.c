@@ -170,13 +170,11 @@ arm(spry_mailbox *mb, spry__waiter *w, uint32_t below)
 {
 	spry__mailbox_wait_del(mb, SPRY_SELECT_SEND, w);
 	w->below = below;
-	spry__mailbox_wait_add(mb, SPRY_SELECT_SEND, w);
-	if (below != 0) {
-		return spry_mailbox_len(mb) <= below ||
-		    spry_mailbox_closed(mb);
+	if (below == 0) {
+		return spry__mailbox_wait_arm(mb, SPRY_SELECT_SEND, w);
 	}
-	return spry__mailbox_ready(mb, SPRY_SELECT_SEND) ||
-	    spry__mailbox_settling(mb, SPRY_SELECT_SEND);
+	spry__mailbox_wait_add(mb, SPRY_SELECT_SEND, w);
+	return spry_mailbox_len(mb) <= below || spry_mailbox_closed(mb);
 }
 
 void

@@ -120,9 +120,7 @@ dev_arm(device *d)
 		spry__mailbox_wait_del(d->armed, SPRY_SELECT_SEND, &d->w);
 	}
 	d->armed = mb;
-	(void)spry__mailbox_wait_add(mb, SPRY_SELECT_SEND, &d->w);
-	if (spry__mailbox_ready(mb, SPRY_SELECT_SEND) ||
-	    spry__mailbox_settling(mb, SPRY_SELECT_SEND)) {
+	if (spry__mailbox_wait_arm(mb, SPRY_SELECT_SEND, &d->w)) {
 		spry__actor_post(d->self, SPRY__PEND_WAKE);
 	}
 }
