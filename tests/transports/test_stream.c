@@ -553,6 +553,21 @@ block_recv(blocked *b, pthread_t *t)
 }
 
 /*
+ * Join a (listening at url) and b, and leave a having sent last: a
+ * receive on a then waits for a reply, and reads its connection itself.
+ */
+static void
+join_then_send(const scheme *sc, spry_socket *a, spry_socket *b, char *url)
+{
+	(void)listen_on(sc, a, url);
+	spry_test_check(spry_dial(b, url, NULL, 0), 0);
+	send_val(b, 1);
+	assert_int_equal(recv_val(a), 1); /* the pipe is up */
+	send_val(a, 2); /* a receive after a send waits for a reply */
+	assert_int_equal(recv_val(b), 2);
+}
+
+/*
  * A receiver blocked for a reply on a socket with one connection reads
  * that connection itself; closing the socket still wakes it.
  */
@@ -566,12 +581,7 @@ test_close_wakes_a_receiver_reading_itself(void **state)
 	pthread_t     t;
 	char          url[URL_MAX];
 
-	(void)listen_on(sc, a, url);
-	spry_test_check(spry_dial(b, url, NULL, 0), 0);
-	send_val(b, 1);
-	assert_int_equal(recv_val(a), 1); /* the pipe is up */
-	send_val(a, 2); /* a receive after a send waits for a reply */
-	assert_int_equal(recv_val(b), 2);
+	join_then_send(sc, a, b, url);
 	spry_socket_hold(a);
 	block_recv(&r, &t);
 	spry_test_check(spry_close(a), 0);
@@ -598,12 +608,7 @@ test_receiver_reading_itself_outlives_its_pipe(void **state)
 	pthread_t         t;
 	char              url[URL_MAX];
 
-	(void)listen_on(sc, a, url);
-	spry_test_check(spry_dial(b, url, NULL, 0), 0);
-	send_val(b, 1);
-	assert_int_equal(recv_val(a), 1); /* the pipe is up */
-	send_val(a, 2); /* a receive after a send waits for a reply */
-	assert_int_equal(recv_val(b), 2);
+	join_then_send(sc, a, b, url);
 	block_recv(&r, &t);
 	spry_close(b);
 	limit = spry_deadline_after(GUARD);
