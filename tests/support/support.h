@@ -46,7 +46,8 @@ size_t           spry_test_reports_queued(void);
 
 /*
  * spry_test_report_rescues prints how many parked selects had to rescue
- * themselves (spry__select_rescues) so far, if any: lost or late wakes.
+ * themselves (spry__select_rescues) since it last printed, if any: lost
+ * or late wakes.
  */
 void spry_test_report_rescues(void);
 
